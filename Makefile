@@ -1,0 +1,40 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint openapi migrate clean
+
+help: ## list every target
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the project with its test tools
+
+run: $(STAMP) ## migrate SQLite under var/, mint dev keys, start both services (Ctrl-C stops both)
+	@$(BIN)/python -m apicore.devrun
+
+test: $(STAMP) ## run the whole suite (SQLite; PostgreSQL too when TEST_POSTGRES_URL is set)
+	$(BIN)/pytest -q
+
+lint: $(STAMP) ## ruff and mypy
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+openapi: $(STAMP) ## write openapi/intake_api.json and openapi/docs_service.json from the apps
+	$(BIN)/intake-api openapi > openapi/intake_api.json
+	$(BIN)/docs-service openapi > openapi/docs_service.json
+
+migrate: $(STAMP) ## migrate both SQLite databases under var/ to head
+	$(BIN)/intake-api migrate
+	$(BIN)/docs-service migrate
+
+clean: ## remove the virtual environment and local databases
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""Identifiers of Kazakh civil registration."""
