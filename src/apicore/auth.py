@@ -1,0 +1,164 @@
+"""API keys and roles.
+
+A key is `Authorization: Bearer <key>`: random, shown once, stored as its SHA-256 hash with a
+name, a role and a revoked flag. Every endpoint declares the roles it allows with `require()`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from apicore.db import utcnow
+from apicore.i18n import _l
+from apicore.problems import Problem
+from apicore.tables import PlatformTables
+
+
+class Role(StrEnum):
+    """What a key may do; each endpoint names the roles it allows."""
+
+    field_worker = "field_worker"
+    case_worker = "case_worker"
+    registrar = "registrar"
+    auditor = "auditor"
+    partner = "partner"
+    service = "service"
+    admin = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the API key's id, name and role."""
+
+    key_id: uuid.UUID
+    name: str
+    role: Role
+
+
+class Unauthorized(Problem):
+    status = 401
+    slug = "unauthorized"
+    title = _l("Authentication required")
+    detail = _l("Send a valid API key as 'Authorization: Bearer <key>'.")
+
+    def __init__(self) -> None:
+        super().__init__(headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(Problem):
+    status = 403
+    slug = "forbidden"
+    title = _l("Forbidden")
+    detail = _l("Your role may not do this. Allowed roles: {roles}.")
+
+
+KEY_PREFIX = "rk_"
+
+
+def hash_key(token: str) -> str:
+    """SHA-256 of the key, lower-case hex (64 characters)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer` header, or None."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def create_key(
+    session: AsyncSession, tables: PlatformTables, *, role: Role, name: str
+) -> tuple[uuid.UUID, str]:
+    """Store a new key and return `(key id, key)`; the key is never readable again."""
+    token = KEY_PREFIX + secrets.token_urlsafe(32)
+    key_id = uuid.uuid4()
+    await session.execute(
+        tables.api_key.insert().values(
+            id=key_id, name=name, role=role.value, key_hash=hash_key(token), revoked=False,
+            created_at=utcnow(),
+        )
+    )
+    return key_id, token
+
+
+async def revoke_keys(session: AsyncSession, tables: PlatformTables, *, name: str) -> int:
+    """Revoke every active key with this name; returns how many were revoked."""
+    result = await session.execute(
+        update(tables.api_key)
+        .where(tables.api_key.c.name == name, tables.api_key.c.revoked.is_(False))
+        .values(revoked=True, revoked_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def authenticate(session: AsyncSession, tables: PlatformTables, token: str) -> Principal | None:
+    """The principal of an active key, or None for an unknown or revoked key."""
+    digest = hash_key(token)
+    row = (
+        await session.execute(
+            select(tables.api_key.c.id, tables.api_key.c.name, tables.api_key.c.role,
+                   tables.api_key.c.key_hash, tables.api_key.c.revoked)
+            .where(tables.api_key.c.key_hash == digest)
+        )
+    ).first()
+    if row is None or row.revoked or not hmac.compare_digest(row.key_hash, digest):
+        return None
+    return Principal(key_id=row.id, name=row.name, role=Role(row.role))
+
+
+_bearer_scheme = HTTPBearer(auto_error=False, description="An API key: `Bearer rk_...`.")
+
+
+class RoleRequirement:
+    """A dependency that authenticates the caller and checks the role (see `require`).
+
+    `roles` is read by the route class to document the roles in OpenAPI (`x-roles`).
+    """
+
+    def __init__(self, roles: tuple[Role, ...]) -> None:
+        self.roles = roles
+
+    async def __call__(
+        self,
+        request: Request,
+        # Declared so that OpenAPI shows the bearer scheme; the header is read below.
+        _credentials: HTTPAuthorizationCredentials | None = Depends(_bearer_scheme),  # noqa: B008
+    ) -> Principal:
+        token = bearer_token(request)
+        if token is None:
+            raise Unauthorized
+        ctx = request.app.state.ctx
+        session: AsyncSession | None = getattr(request.state, "session", None)
+        if session is None:
+            async with ctx.db.sessions() as own:
+                principal = await authenticate(own, ctx.tables, token)
+        else:
+            principal = await authenticate(session, ctx.tables, token)
+        if principal is None:
+            raise Unauthorized
+        if principal.role not in self.roles:
+            raise Forbidden(roles=", ".join(r.value for r in self.roles))
+        request.state.principal = principal
+        return principal
+
+
+def require(*roles: Role) -> RoleRequirement:
+    """Dependency allowing only keys of these roles: 401 without a valid key, 403 otherwise.
+
+    Use as `Annotated[Principal, Depends(require(Role.case_worker, Role.admin))]`.
+    """
+    return RoleRequirement(tuple(roles))

@@ -1,0 +1,131 @@
+"""The command line both services share: `serve`, `migrate`, `create-key`, `revoke-key`,
+`openapi`, plus the service's own commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+from pydantic import ValidationError
+
+from apicore import migrations
+from apicore.auth import Role, create_key, revoke_keys
+from apicore.db import Database
+from apicore.openapi import build_openapi
+from apicore.settings import ServiceSettings
+from apicore.tables import PlatformTables
+
+ExtraCommand = Callable[[ServiceSettings, argparse.Namespace], int]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCLI:
+    """What the shared commands need to know of one service."""
+
+    prog: str
+    """Console script name (`intake-api`)."""
+    app_factory: str
+    """Import path of the app factory for uvicorn (`intake_api.app:create_app`)."""
+    alembic_section: str
+    settings_cls: type[ServiceSettings]
+    create_app: Callable[[ServiceSettings], FastAPI]
+    tables: PlatformTables
+    default_port: int
+    extra: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], ExtraCommand]] = field(default_factory=dict)
+    """Extra subcommands: name → (help, add arguments, run)."""
+
+    def build_parser(self) -> argparse.ArgumentParser:
+        """The argparse parser with every subcommand."""
+        parser = argparse.ArgumentParser(prog=self.prog)
+        sub = parser.add_subparsers(dest="command", required=True)
+        serve = sub.add_parser("serve", help="run the HTTP service with uvicorn")
+        serve.add_argument("--host", default="127.0.0.1")
+        serve.add_argument("--port", type=int, default=self.default_port)
+        serve.add_argument("--workers", type=int, default=1)
+        sub.add_parser("migrate", help="migrate the database to the latest revision")
+        create = sub.add_parser("create-key", help="create an API key and print it once")
+        create.add_argument("--role", required=True, choices=[r.value for r in Role])
+        create.add_argument("--name", required=True)
+        revoke = sub.add_parser("revoke-key", help="revoke every active key with this name")
+        revoke.add_argument("--name", required=True)
+        sub.add_parser("openapi", help="print the OpenAPI document as JSON")
+        dev = sub.add_parser(
+            "mint-dev-keys", help="revoke the previous development keys and print a new one per role"
+        )
+        dev.add_argument("--prefix", default="dev")
+        for name, (help_text, add_arguments, _run) in self.extra.items():
+            add_arguments(sub.add_parser(name, help=help_text))
+        return parser
+
+    def main(self, argv: Sequence[str] | None = None) -> int:
+        """Run a command; returns the exit status."""
+        args = self.build_parser().parse_args(argv)
+        try:
+            settings = self.settings_cls()
+        except ValidationError as exc:
+            print(f"{self.prog}: invalid setting:\n{exc}", file=sys.stderr)  # noqa: T201
+            return 2
+        if args.command == "serve":
+            import uvicorn
+
+            uvicorn.run(
+                self.app_factory, factory=True, host=args.host, port=args.port, workers=args.workers,
+                access_log=False, proxy_headers=False,
+            )
+            return 0
+        if args.command == "migrate":
+            migrations.upgrade(self.alembic_section, settings.database_url)
+            return 0
+        if args.command == "create-key":
+            token = asyncio.run(self._create_key(settings, Role(args.role), args.name))
+            print(token)  # noqa: T201 - shown once, on purpose
+            return 0
+        if args.command == "revoke-key":
+            count = asyncio.run(self._revoke(settings, args.name))
+            print(f"revoked {count} key(s) named {args.name}")  # noqa: T201
+            return 0
+        if args.command == "mint-dev-keys":
+            for role, token in asyncio.run(self._mint_dev_keys(settings, args.prefix)).items():
+                print(f"{role.value}={token}")  # noqa: T201 - shown once, on purpose
+            return 0
+        if args.command == "openapi":
+            spec = build_openapi(self.create_app(settings))
+            print(json.dumps(spec, indent=2, ensure_ascii=False))  # noqa: T201
+            return 0
+        _help, _add, run = self.extra[args.command]
+        return run(settings, args)
+
+    async def _create_key(self, settings: ServiceSettings, role: Role, name: str) -> str:
+        db = Database.connect(settings.database_url)
+        try:
+            async with db.transaction() as session:
+                _key_id, token = await create_key(session, self.tables, role=role, name=name)
+        finally:
+            await db.dispose()
+        return token
+
+    async def _mint_dev_keys(self, settings: ServiceSettings, prefix: str) -> dict[Role, str]:
+        db = Database.connect(settings.database_url)
+        try:
+            async with db.transaction() as session:
+                minted = {}
+                for role in Role:
+                    name = f"{prefix}-{role.value}"
+                    await revoke_keys(session, self.tables, name=name)
+                    minted[role] = (await create_key(session, self.tables, role=role, name=name))[1]
+                return minted
+        finally:
+            await db.dispose()
+
+    async def _revoke(self, settings: ServiceSettings, name: str) -> int:
+        db = Database.connect(settings.database_url)
+        try:
+            async with db.transaction() as session:
+                return await revoke_keys(session, self.tables, name=name)
+        finally:
+            await db.dispose()

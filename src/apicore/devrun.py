@@ -1,0 +1,85 @@
+"""`make run`: migrate both SQLite databases under var/, create the reference operations, mint
+fresh development keys (revoking the previous run's) and run both services until Ctrl-C.
+
+Works only through the services' command lines, so it knows nothing of their insides.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+INTAKE_PORT = 8000
+DOCS_PORT = 8001
+
+
+def _cli(name: str) -> list[str]:
+    return [str(Path(sys.executable).with_name(name))]
+
+
+def _run(command: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)  # noqa: S603
+    return done.stdout
+
+
+def _keys(output: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
+
+
+def main() -> int:
+    """Prepare and start both services; returns when both have stopped."""
+    Path("var").mkdir(exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("INTAKE_DATABASE_URL", "sqlite+aiosqlite:///var/intake.db")
+    env.setdefault("DOCS_DATABASE_URL", "sqlite+aiosqlite:///var/docs.db")
+    intake, docs = _cli("intake-api"), _cli("docs-service")
+    print("Migrating var/intake.db and var/docs.db ...", flush=True)  # noqa: T201
+    _run([*intake, "migrate"], env)
+    _run([*docs, "migrate"], env)
+    _run([*intake, "seed-operations"], env)
+    intake_keys = _keys(_run([*intake, "mint-dev-keys"], env))
+    docs_keys = _keys(_run([*docs, "mint-dev-keys"], env))
+    env["INTAKE_DOCS_SERVICE_KEY"] = docs_keys["service"]
+    env["DOCS_INTAKE_SERVICE_KEY"] = intake_keys["service"]
+    env["INTAKE_DOCS_SERVICE_URL"] = f"http://127.0.0.1:{DOCS_PORT}"
+    env["DOCS_INTAKE_SERVICE_URL"] = f"http://127.0.0.1:{INTAKE_PORT}"
+    processes = [
+        subprocess.Popen([*docs, "serve", "--port", str(DOCS_PORT)], env=env),  # noqa: S603
+        subprocess.Popen([*intake, "serve", "--port", str(INTAKE_PORT)], env=env),  # noqa: S603
+    ]
+    time.sleep(1.5)
+    lines = [
+        "",
+        f"intake_api    http://127.0.0.1:{INTAKE_PORT}/docs   (ReDoc: /redoc)",
+        f"docs_service  http://127.0.0.1:{DOCS_PORT}/docs   (ReDoc: /redoc)",
+        "",
+        "Development API keys (new every `make run`; the previous run's are revoked):",
+        *(f"  intake {role:<13} {key}" for role, key in intake_keys.items()),
+        *(f"  docs   {role:<13} {key}" for role, key in docs_keys.items()),
+        "",
+        "Ctrl-C stops both services.",
+    ]
+    print("\n".join(lines), flush=True)  # noqa: T201
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in processes:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in processes:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    return max((p.returncode or 0) for p in processes)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""Pure ASGI middleware around every request: language, body limit, metrics, access log, and
+the last-resort rendering of unexpected errors as a problem with the request id.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from apicore.i18n import negotiate_locale, set_locale
+from apicore.problems import BodyTooLarge, InternalError, Problem
+from apicore.requestids import current_request_id
+
+log = structlog.get_logger("apicore.http")
+
+
+class _BodyLimitExceeded(Exception):
+    """Raised from `receive` when the streamed body passes the limit."""
+
+
+class HTTPMetrics:
+    """Prometheus request metrics of one app, in its own registry (two apps may share a process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests_total", "Requests answered", ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds", "Time to answer a request", ["method", "route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "unmatched"
+
+
+class ServiceMiddleware:
+    """Negotiates the language, limits the body, measures, logs and renders unexpected errors.
+
+    Args:
+        app: the wrapped ASGI app.
+        max_body_bytes: larger bodies get 413, whether announced by `Content-Length` or streamed.
+        metrics: where to count requests.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, metrics: HTTPMetrics) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        locale = negotiate_locale(headers.get(b"accept-language", b"").decode("latin-1"))
+        set_locale(locale)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_language(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_started = True
+                message_headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"content-language"
+                ]
+                message_headers.append((b"content-language", locale.encode()))
+                message = {**message, "headers": message_headers}
+            await send(message)
+
+        limit = self.max_body_bytes
+        declared = headers.get(b"content-length")
+        try:
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                raise _BodyLimitExceeded
+            received = 0
+
+            async def limited_receive() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > limit:
+                        raise _BodyLimitExceeded
+                return message
+
+            await self.app(scope, limited_receive, send_with_language)
+        except _BodyLimitExceeded:
+            if not response_started:
+                await _send_problem(BodyTooLarge(limit=limit), scope, send_with_language)
+        except Exception:
+            log.exception("request.failed", method=scope["method"], route=_route_template(scope))
+            if not response_started:
+                request_id = current_request_id() or "-"
+                await _send_problem(InternalError(request_id=request_id), scope, send_with_language)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_template(scope)
+            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
+            self.metrics.latency.labels(scope["method"], route).observe(elapsed)
+            log.info(
+                "request", method=scope["method"], route=route, status=status,
+                duration_ms=round(elapsed * 1000, 2),
+            )
+
+
+async def _send_problem(problem: Problem, scope: Scope, send: Send) -> None:
+    response = problem.to_response(scope.get("path"))
+    await response(scope, _no_body, send)
+
+
+async def _no_body() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}

@@ -1,0 +1,127 @@
+"""The OpenAPI document: problem schema, role notes and localised problem examples.
+
+Every operation documents its problems (401/403 where a role is required, 422 where input is
+validated, and what the route declares) with examples in Kazakh, Russian, Arabic and English,
+rendered from the same catalogs that answer real requests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from apicore.problems import PROBLEM_JSON, PROBLEM_TYPE_PREFIX, PROBLEM_TYPES, Problem
+
+EXAMPLE_LANGUAGES = ("kk", "ru", "ar", "en")
+LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "ar": "العربية", "en": "English"}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details, in the language `Accept-Language` negotiated.",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri-reference"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "code", "message"],
+                "properties": {
+                    "field": {"type": "string", "description": "Dotted path into the body: `names.0.given`."},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def problem_example(problem: type[Problem], locale: str) -> dict[str, Any]:
+    """An example problem document of this type in `locale`."""
+    doc: dict[str, Any] = {
+        "type": PROBLEM_TYPE_PREFIX + problem.slug,
+        "title": problem.title.render(locale),
+        "status": problem.status,
+    }
+    if problem.detail is not None:
+        try:
+            doc["detail"] = problem.detail.render(locale, **problem.example_params)
+        except (KeyError, IndexError):
+            pass
+    doc["request_id"] = "3f2c9a7e5b1d4c8e9f0a1b2c3d4e5f60"
+    return doc
+
+
+def _examples(slugs: list[str]) -> dict[str, Any]:
+    examples: dict[str, Any] = {}
+    for slug in slugs:
+        problem = PROBLEM_TYPES[slug]
+        for locale in EXAMPLE_LANGUAGES:
+            name = f"{slug}-{locale}" if len(slugs) > 1 else locale
+            examples[name] = {
+                "summary": f"{problem.title.render('en')} ({LANGUAGE_NAMES[locale]})",
+                "value": problem_example(problem, locale),
+            }
+    return examples
+
+
+def _problem_content(slugs: list[str]) -> dict[str, Any]:
+    return {
+        PROBLEM_JSON: {
+            "schema": {"$ref": "#/components/schemas/Problem"},
+            "examples": _examples(slugs),
+        }
+    }
+
+
+def _document_operation(operation: dict[str, Any]) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    if operation.get("x-roles"):
+        responses.setdefault("401", {"description": "No valid API key"})["x-problems"] = ["unauthorized"]
+        responses.setdefault("403", {"description": "The key's role may not do this"})["x-problems"] = ["forbidden"]
+    if "422" in responses:
+        existing = responses["422"].get("x-problems", [])
+        responses["422"] = {
+            "description": "Validation failed: `errors` names each field",
+            "x-problems": ["validation-failed", *[s for s in existing if s != "validation-failed"]],
+        }
+    for response in responses.values():
+        slugs = response.pop("x-problems", None)
+        if slugs:
+            response["content"] = _problem_content(slugs)
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    """The app's OpenAPI document with problems, roles and localised examples."""
+    spec = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    for path_item in spec.get("paths", {}).values():
+        for operation in path_item.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                _document_operation(operation)
+    return spec
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Serve `build_openapi(app)` at `/openapi.json` (built once, on first request)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,326 @@
+"""RFC 9457 problem details: every error answer of both services, localised.
+
+A `Problem` subclass is an error type with a status, a slug, a title and a detail template;
+one set of handlers renders it, FastAPI's validation errors, Starlette's HTTP errors and the
+unexpected, as `application/problem+json` in the language the request negotiated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.routing import Match
+
+from apicore.i18n import LazyText, _l, current_locale
+from apicore.requestids import current_request_id
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:returnee-registry:problem:"
+PROBLEM_TYPES: dict[str, type[Problem]] = {}
+"""Every problem type by slug (for the OpenAPI examples)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One invalid field: `field` is the dotted path into the body (`names.0.given`)."""
+
+    field: str
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, locale: str) -> dict[str, str]:
+        """`{field, code, message}` with the message in `locale`."""
+        return {"field": self.field, "code": self.code, "message": field_message(self, locale)}
+
+
+class Problem(Exception):  # noqa: N818 - a Problem is what RFC 9457 calls it
+    """Base of every error the services answer with.
+
+    Subclasses set `status`, `slug`, `title` and optionally `detail` (a template whose
+    `{placeholders}` come from the keyword arguments given when raising).
+    """
+
+    status: ClassVar[int] = 400
+    slug: ClassVar[str] = "bad-request"
+    title: ClassVar[LazyText] = _l("Bad request")
+    detail: ClassVar[LazyText | None] = None
+    example_params: ClassVar[dict[str, Any]] = {}
+    """Values for `detail`'s placeholders in the OpenAPI examples."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        PROBLEM_TYPES[cls.slug] = cls
+
+    def __init__(
+        self,
+        *,
+        errors: Sequence[FieldError] = (),
+        headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> None:
+        super().__init__(self.slug)
+        self.errors = list(errors)
+        self.headers = dict(headers or {})
+        self.extensions = dict(extensions or {})
+        self.params = params
+
+    def body(self, locale: str, instance: str | None) -> dict[str, Any]:
+        """The problem document in `locale` (RFC 9457 members plus `request_id`, `errors`)."""
+        doc: dict[str, Any] = {
+            "type": PROBLEM_TYPE_PREFIX + self.slug,
+            "title": self.title.render(locale),
+            "status": self.status,
+        }
+        if self.detail is not None:
+            doc["detail"] = self.detail.render(locale, **_localised_params(self.params, locale))
+        if instance:
+            doc["instance"] = instance
+        request_id = current_request_id()
+        if request_id:
+            doc["request_id"] = request_id
+        if self.errors:
+            doc["errors"] = [e.render(locale) for e in self.errors]
+        doc.update(self.extensions)
+        return doc
+
+    def to_response(self, instance: str | None = None) -> Response:
+        """Render as `application/problem+json` in the current locale."""
+        locale = current_locale()
+        return Response(
+            content=json.dumps(self.body(locale, instance), ensure_ascii=False),
+            status_code=self.status,
+            media_type=PROBLEM_JSON,
+            headers=self.headers,
+        )
+
+
+def _localised_params(params: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    """Render lazy texts and lists of them among a detail's parameters."""
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, LazyText):
+            out[name] = value.render(locale)
+        elif isinstance(value, list | tuple):
+            out[name] = ", ".join(v.render(locale) if isinstance(v, LazyText) else str(v) for v in value)
+        else:
+            out[name] = value
+    return out
+
+
+class ValidationFailed(Problem):
+    status = 422
+    slug = "validation-failed"
+    title = _l("Validation failed")
+    detail = _l("Some fields are invalid.")
+
+
+class NotFound(Problem):
+    status = 404
+    slug = "not-found"
+    title = _l("Not found")
+    detail = _l("The resource you asked for does not exist.")
+
+
+class MethodNotAllowed(Problem):
+    status = 405
+    slug = "method-not-allowed"
+    title = _l("Method not allowed")
+    detail = _l("This resource does not accept that method.")
+
+
+class UnsupportedMediaType(Problem):
+    status = 415
+    slug = "unsupported-media-type"
+    title = _l("Unsupported media type")
+    detail = _l("Send the body as application/json.")
+
+
+class BodyTooLarge(Problem):
+    status = 413
+    slug = "body-too-large"
+    title = _l("Request body too large")
+    detail = _l("The request body is larger than {limit} bytes.")
+
+
+class ServiceUnavailable(Problem):
+    status = 503
+    slug = "service-unavailable"
+    title = _l("Service unavailable")
+    detail = _l("The service cannot answer right now. Try again shortly.")
+
+
+class InternalError(Problem):
+    status = 500
+    slug = "internal-error"
+    title = _l("Internal error")
+    detail = _l("Something went wrong on our side. Quote request id {request_id} when reporting it.")
+
+
+class HTTPProblem(Problem):
+    """Any other HTTP error Starlette raises (status set per instance)."""
+
+    slug = "http-error"
+    title = _l("Request refused")
+
+    def __init__(self, status: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.status = status  # type: ignore[misc]
+
+
+# Messages for `errors[].message`, by error code: pydantic's types and our own codes.
+_FIELD_MESSAGES: dict[str, LazyText] = {
+    "missing": _l("This field is required."),
+    "extra_forbidden": _l("Unknown field: this request does not take it."),
+    "bool_type": _l("Must be true or false."),
+    "bool_parsing": _l("Must be true or false."),
+    "int_type": _l("Must be a whole number."),
+    "int_parsing": _l("Must be a whole number."),
+    "string_type": _l("Must be text."),
+    "string_too_short": _l("Must have at least {min_length} characters."),
+    "string_too_long": _l("Must have at most {max_length} characters."),
+    "too_short": _l("Must have at least {min_length} items."),
+    "too_long": _l("Must have at most {max_length} items."),
+    "enum": _l("Must be one of: {expected}."),
+    "literal_error": _l("Must be one of: {expected}."),
+    "uuid_type": _l("Must be a UUID."),
+    "uuid_parsing": _l("Must be a UUID."),
+    "date_type": _l("Must be a date as YYYY-MM-DD."),
+    "date_parsing": _l("Must be a date as YYYY-MM-DD."),
+    "date_from_datetime_parsing": _l("Must be a date as YYYY-MM-DD."),
+    "json_invalid": _l("The body is not valid JSON."),
+    "model_attributes_type": _l("Must be an object."),
+    "dict_type": _l("Must be an object."),
+    "list_type": _l("Must be a list."),
+    "string_pattern_mismatch": _l("Has the wrong format."),
+    "greater_than_equal": _l("Must be at least {ge}."),
+    "less_than_equal": _l("Must be at most {le}."),
+    "greater_than": _l("Must be greater than {gt}."),
+    "less_than": _l("Must be less than {lt}."),
+    "nul_character": _l("Must not contain a NUL character."),
+    "surrogate": _l("Contains a broken character (a lone surrogate)."),
+    "control_character": _l("Must not contain control characters."),
+    "bidi_control": _l("Must not contain text-direction control characters."),
+    "value_error": _l("Invalid value."),
+}
+_FALLBACK_MESSAGE = _l("Invalid value.")
+
+
+def register_field_message(code: str, message: LazyText) -> None:
+    """Make `code` render as `message` in `errors[].message` (domain validators call this)."""
+    _FIELD_MESSAGES[code] = message
+
+
+def field_message(error: FieldError, locale: str) -> str:
+    """The localised message of one field error; unknown codes get a generic message."""
+    template = _FIELD_MESSAGES.get(error.code, _FALLBACK_MESSAGE)
+    params = {k: _param_text(v) for k, v in error.params.items()}
+    try:
+        return template.render(locale, **params)
+    except (KeyError, IndexError):
+        return _FALLBACK_MESSAGE.render(locale)
+
+
+def _param_text(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def field_path(loc: Iterable[Any]) -> str:
+    """Dotted path into the request from a pydantic `loc`, without the `body` prefix.
+
+    `("body", "names", 0, "given")` → `names.0.given`; query and path parameters keep their
+    name (`("query", "limit")` → `limit`).
+    """
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def validation_problem(errors: Iterable[Mapping[str, Any]]) -> ValidationFailed:
+    """A 422 problem from pydantic / FastAPI error dicts."""
+    field_errors = []
+    for err in errors:
+        ctx = dict(err.get("ctx") or {})
+        ctx.pop("error", None)
+        field_errors.append(FieldError(field=field_path(err.get("loc", ())), code=err["type"], params=ctx))
+    return ValidationFailed(errors=field_errors)
+
+
+def _instance(request: Request) -> str:
+    return request.url.path
+
+
+async def _problem_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return exc.to_response(_instance(request))
+
+
+async def _validation_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return validation_problem(exc.errors()).to_response(_instance(request))
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the path accepts, across all routes (RFC 9110 15.5.6: Allow lists them all).
+
+    Starlette's router raises 405 with the methods of the first route whose path matched only,
+    so `GET` and `POST` on one path, declared as two routes, would announce one of them.
+    """
+    methods: set[str] = set()
+    probe = {**request.scope, "method": "\x00"}  # matches no route's methods: path match only
+    for route in request.app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(probe)[0] != Match.NONE:
+            methods.update(route_methods)
+    return ", ".join(sorted(methods)) or None
+
+
+async def _http_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    problem: Problem
+    if exc.status_code == 404:
+        problem = NotFound(headers=headers)
+    elif exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        if allowed:
+            headers["Allow"] = allowed
+        problem = MethodNotAllowed(headers=headers)
+    else:
+        problem = HTTPProblem(exc.status_code, headers=headers)
+    return problem.to_response(_instance(request))
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Render `Problem`, validation and HTTP errors as localised problem documents.
+
+    Unexpected exceptions are rendered by `apicore.middleware` (outside the router), so they
+    carry the request id and language too.
+    """
+    app.add_exception_handler(Problem, _problem_handler)
+    app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_handler)
+
+
+def problem_responses(*problems: type[Problem]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the problems a route can answer with.
+
+    `apicore.openapi` turns the `x-problems` marker into the schema and examples in kk, ru, ar.
+    """
+    out: dict[int | str, dict[str, Any]] = {}
+    for problem in problems:
+        entry = out.setdefault(problem.status, {"description": "", "x-problems": []})
+        title = problem.title.render("en")
+        entry["description"] = f"{entry['description']} / {title}" if entry["description"] else title
+        entry["x-problems"].append(problem.slug)
+    return out

@@ -1,0 +1,169 @@
+"""The app factory both services use: lifespan, middleware, problems, operations endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import structlog
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import APIRouter, FastAPI, Request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.responses import Response
+
+from apicore.db import Database
+from apicore.docs_ui import install_offline_docs
+from apicore.i18n import _l
+from apicore.idempotency import IdempotencyStore
+from apicore.logs import configure_logging
+from apicore.middleware import HTTPMetrics, ServiceMiddleware
+from apicore.openapi import install_openapi
+from apicore.outbox import Dispatcher, OutboxTopic
+from apicore.problems import Problem, install_problem_handlers
+from apicore.requestids import REQUEST_ID_HEADER, is_plausible_request_id
+from apicore.settings import ServiceSettings
+from apicore.tables import PlatformTables
+
+log = structlog.get_logger("apicore.service")
+
+
+class DatabaseUnavailable(Problem):
+    status = 503
+    slug = "database-unavailable"
+    title = _l("Service unavailable")
+    detail = _l("The database cannot be reached. Try again shortly.")
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "5"})
+
+
+@dataclass(slots=True)
+class ServiceContext:
+    """What a running service holds: settings, database, shared tables, HTTP client, outbox."""
+
+    settings: ServiceSettings
+    db: Database
+    tables: PlatformTables
+    idempotency: IdempotencyStore
+    metrics: HTTPMetrics
+    http: httpx.AsyncClient
+    dispatcher: Dispatcher | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def wake_outbox(self) -> None:
+        """Tell the dispatcher that an event was just committed."""
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
+
+
+OutboxTopics = Callable[[ServiceContext], Sequence[OutboxTopic]]
+
+
+def create_service_app(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    version: str,
+    settings: ServiceSettings,
+    tables: PlatformTables,
+    routers: Sequence[APIRouter],
+    outbox_topics: OutboxTopics | None = None,
+    openapi_tags: list[dict[str, Any]] | None = None,
+) -> FastAPI:
+    """Build a service app: lifespan (database, HTTP client, dispatcher), middleware, problem
+    handlers, `/healthz`, `/readyz`, `/metrics`, offline `/docs` and `/redoc`.
+
+    Args:
+        service: short name used in logs (`intake_api`).
+        routers: the feature routers.
+        outbox_topics: builds the topics this service's dispatcher delivers.
+    """
+    configure_logging(settings.log_level, service=service)
+    metrics = HTTPMetrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database.connect(settings.database_url, pool_size=settings.database_pool_size)
+        client = httpx.AsyncClient(timeout=settings.http_timeout_seconds)
+        ctx = ServiceContext(
+            settings=settings, db=db, tables=tables,
+            idempotency=IdempotencyStore(
+                db, tables, ttl=dt.timedelta(hours=settings.idempotency_ttl_hours),
+                lease=dt.timedelta(seconds=settings.idempotency_lease_seconds),
+            ),
+            metrics=metrics, http=client,
+        )
+        task: asyncio.Task[None] | None = None
+        if outbox_topics is not None:
+            topics = {t.name: t for t in outbox_topics(ctx)}
+            ctx.dispatcher = Dispatcher(db, tables, topics, client, settings)
+            if settings.outbox_enabled:
+                task = asyncio.create_task(ctx.dispatcher.run_forever(), name=f"{service}-outbox")
+        app.state.ctx = ctx
+        log.info("service.started", version=version)
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await client.aclose()
+            await db.dispose()
+
+    app = FastAPI(
+        title=title, description=description, version=version, lifespan=lifespan,
+        docs_url=None, redoc_url=None, openapi_tags=openapi_tags,
+    )
+    app.state.metrics = metrics
+    install_problem_handlers(app)
+    for router in routers:
+        app.include_router(router)
+    app.include_router(_operations_router(metrics))
+    app.add_middleware(ServiceMiddleware, max_body_bytes=settings.max_body_bytes, metrics=metrics)
+    app.add_middleware(
+        CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER,
+        validator=is_plausible_request_id, update_request_header=True,
+    )
+    install_offline_docs(app, title=title)
+    install_openapi(app)
+    return app
+
+
+def _operations_router(metrics: HTTPMetrics) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        """Answers 200 while the process runs; needs no key."""
+        return {"status": "ok"}
+
+    @router.get(
+        "/readyz", summary="Readiness: the database answers",
+        responses={503: {"description": "The database cannot be reached"}},
+    )
+    async def readyz(request: Request) -> dict[str, str]:
+        """200 when the database answers within 2 s, else a 503 problem; needs no key."""
+        db: Database = request.app.state.ctx.db
+        try:
+            async with asyncio.timeout(2):
+                async with db.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("readyz.database_unreachable", error=type(exc).__name__)
+            raise DatabaseUnavailable from exc
+        return {"status": "ready"}
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics_endpoint() -> Response:
+        """Request counts and latencies in the Prometheus text format; needs no key."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router

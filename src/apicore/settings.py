@@ -1,0 +1,50 @@
+"""Settings shared by both services, read from the environment by pydantic-settings."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Knobs every service has. Subclasses set `env_prefix` (`INTAKE_`, `DOCS_`).
+
+    A wrong value fails at start with a pydantic `ValidationError` naming the variable.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    database_url: str = "sqlite+aiosqlite:///var/service.db"
+    """SQLAlchemy async URL: `sqlite+aiosqlite:///path` or `postgresql+asyncpg://...`."""
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    """Request bodies larger than this get 413 (bytes)."""
+    idempotency_ttl_hours: int = Field(default=72, ge=1, le=24 * 365)
+    """How long a stored `Idempotency-Key` answer is replayed (hours)."""
+    idempotency_lease_seconds: int = Field(default=60, ge=1, le=3600)
+    """After this long, a key whose request never finished may be taken over (seconds)."""
+    log_level: str = "INFO"
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    """PostgreSQL connections per process; SQLite always uses one writer connection."""
+    outbox_enabled: bool = True
+    """Run the outbox dispatcher inside the service process."""
+    outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    outbox_max_attempts: int = Field(default=12, ge=1, le=100)
+    outbox_backoff_base_seconds: float = Field(default=0.5, gt=0, le=60)
+    outbox_backoff_cap_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    http_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    """Timeout of each call to the other service (seconds)."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("one of DEBUG, INFO, WARNING, ERROR")
+        return level

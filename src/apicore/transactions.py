@@ -1,0 +1,105 @@
+"""One transaction per request, committed before the response leaves, with idempotency.
+
+`TransactionalRoute` follows FastAPI's documented hook for a custom `APIRoute`
+(`get_route_handler`), as Polar's `AutoCommitAPIRoute` does: the handler's session commits
+after the handler returns and before the answer is sent (since FastAPI 0.118, code after
+`yield` in a dependency runs after the response is sent, too late to fail a request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from apicore.auth import RoleRequirement, bearer_token, hash_key
+from apicore.idempotency import Claim, parse_key, request_fingerprint
+
+
+def _required_roles(route: APIRoute) -> list[str]:
+    roles: list[str] = []
+    stack = [route.dependant]
+    while stack:
+        dependant = stack.pop()
+        if isinstance(dependant.call, RoleRequirement):
+            roles.extend(r.value for r in dependant.call.roles)
+        stack.extend(dependant.dependencies)
+    return sorted(set(roles))
+
+
+class TransactionalRoute(APIRoute):
+    """A route whose handler runs in one database transaction.
+
+    - 2xx/3xx: commit (storing the answer under its `Idempotency-Key`, if any), then send.
+    - 4xx/5xx or an exception: roll back; the key, if any, is released.
+    - A POST with a known `Idempotency-Key` is answered from the store without running.
+    The roles that `require()` allows are published in OpenAPI as `x-roles`.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        roles = _required_roles(self)
+        if roles:
+            self.openapi_extra = {**(self.openapi_extra or {}), "x-roles": roles}
+            note = "Roles: " + ", ".join(f"`{r}`" for r in roles) + "."
+            self.description = f"{self.description}\n\n{note}" if self.description else note
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def run_in_transaction(request: Request) -> Response:
+            ctx = request.app.state.ctx
+            claim: Claim | None = None
+            raw_key = request.headers.get("idempotency-key")
+            if request.method == "POST" and raw_key is not None:
+                key = parse_key(raw_key)
+                body = await request.body()
+                scope = hash_key(bearer_token(request) or "")
+                claim = await ctx.idempotency.claim(
+                    scope=scope, key=key,
+                    fingerprint=request_fingerprint(request.method, request.url.path, body),
+                    method=request.method, path=request.url.path,
+                )
+                if claim.replay is not None:
+                    return claim.replay
+            async with ctx.db.sessions() as session:
+                request.state.session = session
+                await session.begin()
+                try:
+                    response = await handle(request)
+                    if response.status_code >= 400:
+                        await session.rollback()
+                    else:
+                        keep = claim is not None and 200 <= response.status_code < 300
+                        if keep and claim is not None:
+                            await ctx.idempotency.complete(session, claim, response)
+                        await session.commit()
+                        if keep:
+                            claim = None
+                        if session.info.pop("outbox_written", False):
+                            ctx.wake_outbox()
+                except BaseException:
+                    await session.rollback()
+                    raise
+                finally:
+                    request.state.session = None
+                    if claim is not None:
+                        await ctx.idempotency.release(claim)
+            return response
+
+        return run_in_transaction
+
+
+def _session(request: Request) -> AsyncSession:
+    session = getattr(request.state, "session", None)
+    if session is None:
+        raise RuntimeError("Session used outside a TransactionalRoute")
+    return session
+
+
+Session = Annotated[AsyncSession, Depends(_session)]
+"""The request's session (only under `TransactionalRoute`); services never commit."""

@@ -1,0 +1,1 @@
+"""Test support: databases, apps and keys on the real migrated schema."""
