@@ -1,0 +1,1 @@
+"""Intake of returnees: operations, persons, families and the path home."""

@@ -1,0 +1,1 @@
+"""Repatriation operations (`zhusan-2`, `rusafa`): the flights and transfers returnees came with."""

@@ -1,0 +1,1 @@
+"""Returnees: registration, names in several scripts, document needs."""

@@ -1,0 +1,89 @@
+"""Person, PersonName and DocumentNeed tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from apicore.db import JSONDocument, UTCDateTime
+from intake_api.database import Base
+
+
+class Person(Base):
+    """A returnee."""
+
+    __tablename__ = "person"
+    __table_args__ = (Index(None, "operation_id", "category"), Index(None, "created_at", "id"))
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    operation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("operation.id"))
+    category: Mapped[str] = mapped_column(String(16))
+    sex: Mapped[str] = mapped_column(String(8))
+    birth_on: Mapped[dt.date] = mapped_column(Date)
+    """First day of the birth date's precision (sensitive)."""
+    birth_precision: Mapped[str] = mapped_column(String(8))
+    """`year`, `month` or `day`."""
+    birth_date_estimated: Mapped[bool] = mapped_column(Boolean)
+    birth_place: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, nullable=True)
+    iin: Mapped[str | None] = mapped_column(String(12), unique=True, nullable=True)
+    """Individual identification number (sensitive)."""
+    languages: Mapped[list[str]] = mapped_column(JSONDocument)
+    arrival_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(24))
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
+    """Warning codes with their fields (`[{code, field}]`); messages are rendered per request."""
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    names: Mapped[list[PersonName]] = relationship(
+        "PersonName", order_by="PersonName.position", lazy="raise", cascade="all, delete-orphan"
+    )
+    needs: Mapped[list[DocumentNeed]] = relationship(
+        "DocumentNeed", order_by="DocumentNeed.kind", lazy="raise", cascade="all, delete-orphan"
+    )
+
+
+class PersonName(Base):
+    """One name of a person in one script, as typed (NFC), with derived Latin and search keys."""
+
+    __tablename__ = "person_name"
+    __table_args__ = (Index(None, "search_key"), Index(None, "skeleton"))
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    script: Mapped[str] = mapped_column(String(4))
+    lang: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    given: Mapped[str] = mapped_column(String(100))
+    family: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    patronymic: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    latin: Mapped[str] = mapped_column(String(400))
+    """Suggested Latin form (ICAO Doc 9303 Part 3 for Russian letters, base letters for Kazakh)."""
+    search_key: Mapped[str] = mapped_column(String(400))
+    skeleton: Mapped[str] = mapped_column(String(400))
+
+
+class DocumentNeed(Base):
+    """A document a person needs, and whether the documents service has been told."""
+
+    __tablename__ = "document_need"
+    __table_args__ = (Index(None, "person_id", "kind", unique=True),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    """`birth_certificate` or `passport`."""
+    reason: Mapped[str] = mapped_column(String(32))
+    delivery: Mapped[str] = mapped_column(String(16))
+    """`pending` until the documents service has the request, then `delivered`."""
+    outbox_event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    request_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    """The documents service's request id, once delivered."""
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
