@@ -1,0 +1,1 @@
+"""Issuance of identity documents to returnees: Kazakh birth certificates and clean passports."""

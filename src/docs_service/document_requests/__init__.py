@@ -1,0 +1,1 @@
+"""Requests for a document, from `requested` to hand-over."""
