@@ -36,7 +36,7 @@ _KEY_SHAPE = re.compile(r"[\x21-\x7e]{1,255}", re.ASCII)
 class IdempotencyKeyReused(Problem):
     status = 422
     slug = "idempotency-key-reused"
-    title = _l("Idempotency key already used")
+    title = _l("Idempotency-Key already used")
     detail = _l("This Idempotency-Key was used with a different request. Use a new key.")
 
 

@@ -221,7 +221,7 @@ async def post_event(
     there").
 
     Raises:
-        RetryLater: network error, timeout, 5xx, 408, 409 in flight or 429.
+        RetryLater: network error, timeout, 5xx, 401/403 (a key to fix), 408, 409 in flight, 429.
         Undeliverable: any other 4xx.
     """
     headers = {"Authorization": f"Bearer {api_key}", "Idempotency-Key": str(event.id)}
@@ -235,7 +235,9 @@ async def post_event(
         return _json_or_none(response)
     if response.status_code == 409 and accept_conflict is not None and accept_conflict(response):
         return _json_or_none(response)
-    if response.status_code >= 500 or response.status_code in {408, 409, 425, 429}:
+    # 401/403: a key not yet minted or revoked by mistake is fixed by an operator, not by dropping
+    # the event.
+    if response.status_code >= 500 or response.status_code in {401, 403, 408, 409, 425, 429}:
         raise RetryLater(f"HTTP {response.status_code}")
     raise Undeliverable(f"HTTP {response.status_code}: {response.text[:300]}")
 

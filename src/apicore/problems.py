@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
-from apicore.i18n import LazyText, _l, current_locale
+from apicore.i18n import LazyText, _l, _nl, current_locale
 from apicore.requestids import current_request_id
 
 PROBLEM_JSON = "application/problem+json"
@@ -120,6 +120,15 @@ class ValidationFailed(Problem):
     slug = "validation-failed"
     title = _l("Validation failed")
     detail = _l("Some fields are invalid.")
+    counted_detail = _nl("{count} field is invalid.", "{count} fields are invalid.")
+    """The detail once the fields are known, in the plural form of each language (CLDR)."""
+
+    def body(self, locale: str, instance: str | None) -> dict[str, Any]:
+        """The problem document; `detail` counts the invalid fields."""
+        doc = super().body(locale, instance)
+        if self.errors:
+            doc["detail"] = self.counted_detail.render(len(self.errors), locale)
+        return doc
 
 
 class NotFound(Problem):
@@ -273,16 +282,18 @@ async def _validation_handler(request: Request, exc: Exception) -> Response:
 def _allowed_methods(request: Request) -> str | None:
     """Every method the path accepts, across all routes (RFC 9110 15.5.6: Allow lists them all).
 
-    Starlette's router raises 405 with the methods of the first route whose path matched only,
-    so `GET` and `POST` on one path, declared as two routes, would announce one of them.
+    The router raises 405 with the methods of the first route whose path matched only, so `GET`
+    and `POST` on one path, declared as two routes, would announce one of them.
     """
-    methods: set[str] = set()
-    probe = {**request.scope, "method": "\x00"}  # matches no route's methods: path match only
-    for route in request.app.router.routes:
-        route_methods = getattr(route, "methods", None)
-        if route_methods and route.matches(probe)[0] != Match.NONE:
-            methods.update(route_methods)
-    return ", ".join(sorted(methods)) or None
+    allowed = [
+        method for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
+               for route in request.app.router.routes)
+    ]
+    return ", ".join(allowed) or None
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 async def _http_handler(request: Request, exc: Exception) -> Response:

@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from apicore.auth import RoleRequirement, bearer_token, hash_key
+from apicore.auth import RoleRequirement, Unauthorized, authenticate, bearer_token, hash_key
 from apicore.idempotency import Claim, parse_key, request_fingerprint
 
 
@@ -65,6 +65,13 @@ class TransactionalRoute(APIRoute):
                     method=request.method, path=request.url.path,
                 )
                 if claim.replay is not None:
+                    # A replay skips the handler and its role check: a key revoked since must
+                    # not read back the answers it once got.
+                    token = bearer_token(request)
+                    async with ctx.db.sessions() as own:
+                        principal = await authenticate(own, ctx.tables, token) if token else None
+                    if principal is None:
+                        raise Unauthorized
                     return claim.replay
             async with ctx.db.sessions() as session:
                 request.state.session = session

@@ -21,8 +21,8 @@ from docs_service.document_requests.workflow import CLOSED_STATUSES, INITIAL_STA
 class OpenRequestExists(Problem):
     status = 409
     slug = "open-request-exists"
-    title = _l("An open request already exists")
-    detail = _l("This person already has an open request of this kind: {open_request_id}.")
+    title = _l("An open document request already exists")
+    detail = _l("This person already has an open request for this document type: {open_request_id}.")
     example_params = {"open_request_id": "7c0e1f2a-3b4c-4d5e-8f60-718293a4b5c6"}
 
     def __init__(self, open_request_id: uuid.UUID) -> None:
@@ -32,7 +32,7 @@ class OpenRequestExists(Problem):
 class RequestNotFound(Problem):
     status = 404
     slug = "request-not-found"
-    title = _l("Request not found")
+    title = _l("Document request not found")
     detail = _l("No document request with id {request_id} exists.")
     example_params = {"request_id": "7c0e1f2a-3b4c-4d5e-8f60-718293a4b5c6"}
 

@@ -60,15 +60,15 @@ class PersonNotFound(Problem):
 
 
 register_field_message("unknown_operation", _l("No operation with this code exists."))
-register_field_message("child_too_old", _l("A child is under 18 on the arrival day; this birth date makes an adult."))
-register_field_message("adult_too_young", _l("An adult is 18 or older on the arrival day; this birth date makes a child."))
-register_field_message("category_sex", _l("This category does not fit the sex given."))
+register_field_message("child_too_old", _l("A child must be under 18 on the arrival day; by this birth date the person is an adult."))
+register_field_message("adult_too_young", _l("An adult must be 18 or older on the arrival day; by this birth date the person is a child."))
+register_field_message("category_sex", _l("This category does not match the sex given."))
 register_field_message("born_after_arrival", _l("The birth date is after the arrival date."))
 register_field_message("arrival_in_future", _l("The arrival date is in the future."))
 
 _WARNING_MESSAGES = {
     "mixed_script": _l("A word mixes Cyrillic and Latin letters: check for a keyboard slip."),
-    "iin_mismatch": _l("The IIN's digits do not match the birth date or sex (legal since 2013): check it."),
+    "iin_mismatch": _l("The IIN's digits do not match the birth date or sex. This has been allowed since 2013, but check the number."),
 }
 
 

@@ -124,3 +124,21 @@ class TestRegisterReturnee:
         assert r.status_code == 422
         assert [e["field"] for e in r.json()["errors"]] == ["nickname"]
         assert r.json()["title"] != "Validation failed"  # Arabic, not the English fallback
+
+
+class TestValidationDetail:
+    async def test_detail_counts_invalid_fields_in_the_plural_form_of_the_language(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        body = fixture_request("ru", 0)["body"]
+        bad = {"category": "alien", "sex": "x", "birth_date": "1990-13", "iin": "1", "arrival_date": "soon"}
+        details = {}
+        for n in (1, 2, 5):
+            broken = {**body, **dict(list(bad.items())[:n])}
+            r = await intake.http.post("/v1/persons", json=broken, headers={"Accept-Language": "ru", **intake.auth(Role.field_worker)})
+            assert r.status_code == 422
+            assert len(r.json()["errors"]) == n
+            details[n] = r.json()["detail"]
+        # Russian CLDR forms: 1 one ("поле"), 2 few ("поля"), 5 many ("полей").
+        assert details[1].startswith("1 поле ")
+        assert details[2].startswith("2 поля ")
+        assert details[5].startswith("5 полей ")

@@ -1,0 +1,165 @@
+"""The transactional outbox: classification of answers, backoff, and the dispatcher on a real
+database (the receiving side faked at the HTTP edge with httpx.MockTransport)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from apicore.outbox import (
+    Dispatcher,
+    OutboxEvent,
+    OutboxTopic,
+    RetryLater,
+    Undeliverable,
+    backoff_seconds,
+    enqueue,
+    post_event,
+)
+from apicore.settings import ServiceSettings
+from intake_api.models import platform
+from tests.conftest import ServiceClient
+
+EVENT = OutboxEvent(uuid.uuid4(), "t", None, {"a": 1}, "req-12345678", 0)
+
+
+def _client(handler: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
+
+
+class TestBackoff:
+    def test_grows_exponentially_within_equal_jitter_bounds(self) -> None:
+        for attempts, ceiling in ((1, 0.5), (2, 1.0), (3, 2.0), (6, 16.0)):
+            for _ in range(50):
+                delay = backoff_seconds(attempts, base=0.5, cap=300)
+                assert ceiling / 2 <= delay <= ceiling
+
+    def test_is_capped(self) -> None:
+        assert all(backoff_seconds(40, base=0.5, cap=10) <= 10 for _ in range(50))
+
+
+class TestPostEvent:
+    async def test_sends_event_id_as_idempotency_key_and_the_request_id(self) -> None:
+        seen: list[httpx.Request] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return httpx.Response(201, json={"id": "x"})
+
+        async with _client(handler) as client:
+            result = await post_event(client, EVENT, "http://docs/v1/requests", api_key="k", json_body={"b": 2})
+        assert result == {"id": "x"}
+        assert seen[0].headers["idempotency-key"] == str(EVENT.id)
+        assert seen[0].headers["x-request-id"] == "req-12345678"
+        assert seen[0].headers["authorization"] == "Bearer k"
+
+    @pytest.mark.parametrize("status", [500, 502, 503, 504, 401, 403, 408, 409, 429])
+    async def test_transient_answers_are_retried(self, status: int) -> None:
+        async with _client(lambda r: httpx.Response(status)) as client:
+            with pytest.raises(RetryLater):
+                await post_event(client, EVENT, "http://docs/x", api_key="k", json_body={})
+
+    async def test_network_failure_is_retried(self) -> None:
+        def handler(request: httpx.Request) -> httpx.Response:
+            raise httpx.ConnectError("refused", request=request)
+
+        async with _client(handler) as client:
+            with pytest.raises(RetryLater):
+                await post_event(client, EVENT, "http://docs/x", api_key="k", json_body={})
+
+    @pytest.mark.parametrize("status", [400, 404, 422])
+    async def test_refusals_are_final(self, status: int) -> None:
+        async with _client(lambda r: httpx.Response(status)) as client:
+            with pytest.raises(Undeliverable):
+                await post_event(client, EVENT, "http://docs/x", api_key="k", json_body={})
+
+    async def test_accepted_conflict_counts_as_delivered(self) -> None:
+        async with _client(lambda r: httpx.Response(409, json={"open_request_id": "r1"})) as client:
+            result = await post_event(
+                client, EVENT, "http://docs/x", api_key="k", json_body={}, accept_conflict=lambda r: True
+            )
+        assert result == {"open_request_id": "r1"}
+
+
+def _settings(**overrides: Any) -> ServiceSettings:
+    base: dict[str, Any] = {"outbox_backoff_base_seconds": 0.001, "outbox_backoff_cap_seconds": 0.001, "outbox_max_attempts": 3}
+    return ServiceSettings(**(base | overrides))
+
+
+async def _enqueue(intake: ServiceClient) -> uuid.UUID:
+    async with intake.db.transaction() as session:
+        return await enqueue(session, platform, "test.topic", {"n": 1})
+
+
+async def _state(intake: ServiceClient, event_id: uuid.UUID) -> tuple[str, int]:
+    t = platform.outbox_event
+    async with intake.db.transaction() as session:
+        row = (await session.execute(select(t.c.state, t.c.attempts).where(t.c.id == event_id))).one()
+    return row.state, row.attempts
+
+
+class TestDispatcher:
+    async def test_retries_until_the_receiver_takes_the_event(self, intake: ServiceClient) -> None:
+        event_id = await _enqueue(intake)
+        calls: list[int] = []
+        delivered: list[Any] = []
+
+        async def deliver(client: httpx.AsyncClient, event: OutboxEvent) -> dict[str, Any]:
+            calls.append(event.attempts)
+            if len(calls) < 3:
+                raise RetryLater("down")
+            return {"ok": True}
+
+        async def on_delivered(session: Any, event: OutboxEvent, result: Any) -> None:
+            delivered.append(result)
+
+        topic = OutboxTopic("test.topic", deliver, on_delivered)
+        async with httpx.AsyncClient() as client:
+            dispatcher = Dispatcher(intake.db, platform, {topic.name: topic}, client, _settings(outbox_max_attempts=5))
+            for _ in range(20):
+                await dispatcher.process_due()
+                if delivered:
+                    break
+        assert calls == [0, 1, 2]
+        assert delivered == [{"ok": True}]
+        assert await _state(intake, event_id) == ("delivered", 3)
+
+    async def test_gives_up_after_max_attempts_and_keeps_the_event_dead(self, intake: ServiceClient) -> None:
+        event_id = await _enqueue(intake)
+
+        async def deliver(client: httpx.AsyncClient, event: OutboxEvent) -> None:
+            raise RetryLater("down")
+
+        topic = OutboxTopic("test.topic", deliver)
+        async with httpx.AsyncClient() as client:
+            dispatcher = Dispatcher(intake.db, platform, {topic.name: topic}, client, _settings())
+            for _ in range(20):
+                await dispatcher.process_due()
+        assert await _state(intake, event_id) == ("dead", 3)
+
+    async def test_a_refused_event_is_dead_at_once(self, intake: ServiceClient) -> None:
+        event_id = await _enqueue(intake)
+
+        async def deliver(client: httpx.AsyncClient, event: OutboxEvent) -> None:
+            raise Undeliverable("HTTP 422")
+
+        topic = OutboxTopic("test.topic", deliver)
+        async with httpx.AsyncClient() as client:
+            dispatcher = Dispatcher(intake.db, platform, {topic.name: topic}, client, _settings())
+            await dispatcher.process_due()
+            await dispatcher.process_due()
+        assert await _state(intake, event_id) == ("dead", 1)
+
+    async def test_a_leased_event_is_not_picked_twice(self, intake: ServiceClient) -> None:
+        await _enqueue(intake)
+        topic = OutboxTopic("test.topic", lambda c, e: None)  # type: ignore[arg-type,return-value]
+        async with httpx.AsyncClient() as client:
+            dispatcher = Dispatcher(intake.db, platform, {topic.name: topic}, client, _settings())
+            first = await dispatcher._claim(10)
+            second = await dispatcher._claim(10)
+        assert len(first) == 1
+        assert second == []
