@@ -29,8 +29,8 @@ lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff format --check src tests
 
 openapi: $(STAMP) ## write openapi/intake_api.json and openapi/docs_service.json from the apps
-	$(BIN)/intake-api openapi > openapi/intake_api.json
-	$(BIN)/docs-service openapi > openapi/docs_service.json
+	$(BIN)/intake-api openapi > openapi/intake_api.json.tmp && mv openapi/intake_api.json.tmp openapi/intake_api.json
+	$(BIN)/docs-service openapi > openapi/docs_service.json.tmp && mv openapi/docs_service.json.tmp openapi/docs_service.json
 
 migrate: $(STAMP) ## migrate both SQLite databases under var/ to head
 	$(BIN)/intake-api migrate

@@ -95,7 +95,8 @@ class ServiceCLI:
             return 0
         if args.command == "openapi":
             spec = build_openapi(self.create_app(settings))
-            print(json.dumps(spec, indent=2, ensure_ascii=False))  # noqa: T201
+            # Bytes, so that the spec is UTF-8 whatever the terminal's encoding.
+            sys.stdout.buffer.write(json.dumps(spec, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
             return 0
         _help, _add, run = self.extra[args.command]
         return run(settings, args)

@@ -23,11 +23,20 @@ def _add_request_id(_logger: Any, _method: str, event: dict[str, Any]) -> dict[s
 
 
 def configure_logging(level: str = "INFO", *, service: str) -> None:
-    """Send structlog and stdlib logging as JSON lines to stderr at `level`."""
+    """Send structlog and stdlib logging as JSON lines to stderr at `level`.
+
+    Called from the service's lifespan (or CLI), never when an app is merely built.
+    """
     numeric = logging.getLevelName(level)
+
+    def add_service(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+        event.setdefault("service", service)
+        return event
+
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_service,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _add_request_id,
@@ -39,5 +48,4 @@ def configure_logging(level: str = "INFO", *, service: str) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
-    structlog.contextvars.bind_contextvars(service=service)
     logging.basicConfig(level=numeric, stream=sys.stderr, format="%(message)s", force=True)

@@ -5,6 +5,8 @@ the last-resort rendering of unexpected errors as a problem with the request id.
 from __future__ import annotations
 
 import time
+import traceback
+from collections import deque
 from typing import Any
 
 import structlog
@@ -86,23 +88,20 @@ class ServiceMiddleware:
         try:
             if declared is not None and declared.isdigit() and int(declared) > limit:
                 raise _BodyLimitExceeded
-            received = 0
-
-            async def limited_receive() -> Message:
-                nonlocal received
-                message = await receive()
-                if message["type"] == "http.request":
-                    received += len(message.get("body", b""))
-                    if received > limit:
-                        raise _BodyLimitExceeded
-                return message
-
-            await self.app(scope, limited_receive, send_with_language)
+            # Read the body here, before the app: raised from inside the app's `receive`, the
+            # limit would reach FastAPI's body parsing, which turns any error into a 400.
+            await self.app(scope, await _limited_body(receive, limit), send_with_language)
         except _BodyLimitExceeded:
             if not response_started:
                 await _send_problem(BodyTooLarge(limit=limit), scope, send_with_language)
-        except Exception:
-            log.exception("request.failed", method=scope["method"], route=_route_template(scope))
+        except Exception as exc:
+            # Not the exception's text: SQLAlchemy writes the statement's parameters into it and
+            # PostgreSQL the offending key ("Key (iin)=(...)"): personal data (STYLE.md, Logs).
+            log.error(
+                "request.failed", method=scope["method"], route=_route_template(scope),
+                error=_exception_types(exc),
+                stack="".join(traceback.format_list(traceback.extract_tb(exc.__traceback__))),
+            )
             if not response_started:
                 request_id = current_request_id() or "-"
                 await _send_problem(InternalError(request_id=request_id), scope, send_with_language)
@@ -115,6 +114,42 @@ class ServiceMiddleware:
                 "request", method=scope["method"], route=route, status=status,
                 duration_ms=round(elapsed * 1000, 2),
             )
+
+
+async def _limited_body(receive: Receive, limit: int) -> Receive:
+    """Read the request body (at most `limit` bytes) and return a `receive` that replays it.
+
+    Raises:
+        _BodyLimitExceeded: the body, streamed or announced falsely, passes `limit`.
+    """
+    messages: list[Message] = []
+    received = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break  # the client went away: the app learns it from the replay
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise _BodyLimitExceeded
+        if not message.get("more_body", False):
+            break
+    pending = deque(messages)
+
+    async def replay() -> Message:
+        return pending.popleft() if pending else await receive()
+
+    return replay
+
+
+def _exception_types(exc: BaseException) -> str:
+    """`IntegrityError <- UniqueViolationError`: the types of an exception and its causes."""
+    names: list[str] = []
+    current: BaseException | None = exc
+    while current is not None and len(names) < 5:
+        names.append(type(current).__qualname__)
+        current = current.__cause__ or current.__context__
+    return " <- ".join(names)
 
 
 async def _send_problem(problem: Problem, scope: Scope, send: Send) -> None:

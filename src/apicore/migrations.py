@@ -55,6 +55,7 @@ def run_env(context: Any, target_metadata: MetaData, default_url: str) -> None:
     url = context.config.attributes.get("database_url") or default_url
     options: dict[str, Any] = {
         "target_metadata": target_metadata, "render_as_batch": True, "compare_type": True,
+        "compare_server_default": True,
     }
     if context.is_offline_mode():
         context.configure(url=url, literal_binds=True, **options)

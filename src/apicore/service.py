@@ -25,7 +25,7 @@ from apicore.logs import configure_logging
 from apicore.middleware import HTTPMetrics, ServiceMiddleware
 from apicore.openapi import install_openapi
 from apicore.outbox import Dispatcher, OutboxTopic
-from apicore.problems import Problem, install_problem_handlers
+from apicore.problems import Problem, install_problem_handlers, problem_responses
 from apicore.requestids import REQUEST_ID_HEADER, is_plausible_request_id
 from apicore.settings import ServiceSettings
 from apicore.tables import PlatformTables
@@ -85,11 +85,11 @@ def create_service_app(
         routers: the feature routers.
         outbox_topics: builds the topics this service's dispatcher delivers.
     """
-    configure_logging(settings.log_level, service=service)
     metrics = HTTPMetrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level, service=service)
         db = Database.connect(settings.database_url, pool_size=settings.database_pool_size)
         client = httpx.AsyncClient(timeout=settings.http_timeout_seconds)
         ctx = ServiceContext(
@@ -147,7 +147,7 @@ def _operations_router(metrics: HTTPMetrics) -> APIRouter:
 
     @router.get(
         "/readyz", summary="Readiness: the database answers",
-        responses={503: {"description": "The database cannot be reached"}},
+        responses=problem_responses(DatabaseUnavailable),
     )
     async def readyz(request: Request) -> dict[str, str]:
         """200 when the database answers within 2 s, else a 503 problem; needs no key."""

@@ -13,7 +13,11 @@ from apicore.problems import problem_responses
 from apicore.schemas import Page
 from apicore.transactions import Session, TransactionalRoute
 from intake_api.operations import service
-from intake_api.operations.examples import OPERATION_CREATE_EXAMPLES, OPERATION_PAGE_EXAMPLES
+from intake_api.operations.examples import (
+    OPERATION_CREATE_EXAMPLES,
+    OPERATION_PAGE_EXAMPLES,
+    OPERATION_READ_EXAMPLES,
+)
 from intake_api.operations.schemas import OperationCreate, OperationRead
 
 router = APIRouter(prefix="/v1/operations", tags=["operations"], route_class=TransactionalRoute)
@@ -27,7 +31,10 @@ AnyStaff = Annotated[
 
 @router.post(
     "", status_code=201, response_model=OperationRead,
-    responses=problem_responses(service.OperationCodeTaken),
+    responses={
+        **problem_responses(service.OperationCodeTaken),
+        201: {"content": {"application/json": {"examples": OPERATION_READ_EXAMPLES}}},
+    },
 )
 async def create_operation(
     body: Annotated[OperationCreate, Body(openapi_examples=OPERATION_CREATE_EXAMPLES)],

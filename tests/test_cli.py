@@ -1,0 +1,52 @@
+"""The console scripts as an operator runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = ["intake-api", "docs-service"]
+
+
+def run(script: str, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    executable = str(Path(sys.executable).with_name(script))
+    return subprocess.run(
+        [executable, *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=cwd, timeout=60
+    )
+
+
+@pytest.mark.parametrize(("script", "prefix"), [("intake-api", "INTAKE_"), ("docs-service", "DOCS_")])
+def test_a_wrong_setting_stops_the_command_naming_it(script: str, prefix: str) -> None:
+    done = run(script, "migrate", env={f"{prefix}DATABASE_URL": "mysql://root@localhost/x"})
+    assert done.returncode == 2
+    assert "database_url" in done.stderr
+
+
+@pytest.mark.parametrize(("script", "prefix"), [("intake-api", "INTAKE_"), ("docs-service", "DOCS_")])
+def test_migrate_then_keys_are_created_shown_once_and_revoked(script: str, prefix: str, tmp_path: Path) -> None:
+    env = {f"{prefix}DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"}
+    assert run(script, "migrate", env=env).returncode == 0
+    created = run(script, "create-key", "--role", "registrar", "--name", "clerk-1", env=env)
+    assert created.returncode == 0
+    key = created.stdout.strip()
+    assert key.startswith("rk_")
+    assert len(key) > 40
+    raw = (tmp_path / "db.sqlite").read_bytes() + (tmp_path / "db.sqlite-wal").read_bytes() if (tmp_path / "db.sqlite-wal").exists() else (tmp_path / "db.sqlite").read_bytes()
+    assert key.encode() not in raw
+    revoked = run(script, "revoke-key", "--name", "clerk-1", env=env)
+    assert revoked.returncode == 0
+    assert "revoked 1 key" in revoked.stdout
+
+
+def test_intake_seeds_the_reference_operations_once(tmp_path: Path) -> None:
+    env = {"INTAKE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'intake.sqlite'}"}
+    assert run("intake-api", "migrate", env=env).returncode == 0
+    first = run("intake-api", "seed-operations", env=env)
+    assert "zhusan-2" in first.stdout
+    assert "rusafa" in first.stdout
+    again = run("intake-api", "seed-operations", env=env)
+    assert "none" in again.stdout
