@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from apicore.auth import Role, create_key
 from apicore.db import Database
@@ -77,6 +78,21 @@ async def make_keys(url: str, tables: PlatformTables) -> dict[Role, str]:
         await db.dispose()
 
 
+def per_request_state(app: ASGIApp) -> ASGIApp:
+    """Give each request its own shallow copy of the lifespan state, as the ASGI spec asks.
+
+    asgi-lifespan's `LifespanManager` passes one shared dict to every request (uvicorn copies
+    it), so concurrent requests in a test would share `request.state`: session and principal.
+    """
+
+    async def copy_state(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan" and "state" in scope:
+            scope = {**scope, "state": dict(scope["state"])}
+        await app(scope, receive, send)
+
+    return copy_state
+
+
 @pytest.fixture
 async def intake(intake_db_url: str) -> AsyncIterator[ServiceClient]:
     """The intake app on a fresh database, the outbox dispatcher not started."""
@@ -87,7 +103,7 @@ async def intake(intake_db_url: str) -> AsyncIterator[ServiceClient]:
     keys = await make_keys(intake_db_url, platform)
     app = create_app(IntakeSettings(database_url=intake_db_url, outbox_enabled=False,
                                     docs_service_url="http://127.0.0.1:9", docs_service_key="unused"))
-    async with LifespanManager(app) as manager:
+    async with LifespanManager(per_request_state(app)) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://intake.test") as http:
             yield ServiceClient(http, keys, app.state.ctx.db)
@@ -102,7 +118,7 @@ async def docs(docs_db_url: str) -> AsyncIterator[ServiceClient]:
 
     keys = await make_keys(docs_db_url, platform)
     app = create_app(DocsSettings(database_url=docs_db_url, outbox_enabled=False))
-    async with LifespanManager(app) as manager:
+    async with LifespanManager(per_request_state(app)) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://docs.test") as http:
             yield ServiceClient(http, keys, app.state.ctx.db)
