@@ -24,9 +24,10 @@ run: $(STAMP) ## migrate SQLite under var/, mint dev keys, start both services (
 test: $(STAMP) ## run the whole suite (SQLite; PostgreSQL too when TEST_POSTGRES_URL is set)
 	$(BIN)/pytest -q
 
-lint: $(STAMP) ## ruff and mypy
+lint: $(STAMP) ## ruff (lint and format) and mypy strict
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy src tests
 
 openapi: $(STAMP) ## write openapi/intake_api.json and openapi/docs_service.json from the apps
 	$(BIN)/intake-api openapi > openapi/intake_api.json.tmp && mv openapi/intake_api.json.tmp openapi/intake_api.json

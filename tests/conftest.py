@@ -30,9 +30,13 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def _templates(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, TemplateDatabase]]:
+def _templates(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, TemplateDatabase]]:
     workdir = tmp_path_factory.mktemp(f"db_{backend}")
-    templates = {section: TemplateDatabase.create(backend, section, workdir) for section in ("intake", "docs")}
+    templates = {
+        section: TemplateDatabase.create(backend, section, workdir) for section in ("intake", "docs")
+    }
     yield templates
     if backend == "postgresql":
         for template in templates.values():
@@ -73,7 +77,10 @@ async def make_keys(url: str, tables: PlatformTables) -> dict[Role, str]:
     db = Database.connect(url)
     try:
         async with db.transaction() as session:
-            return {role: (await create_key(session, tables, role=role, name=f"test-{role.value}"))[1] for role in Role}
+            return {
+                role: (await create_key(session, tables, role=role, name=f"test-{role.value}"))[1]
+                for role in Role
+            }
     finally:
         await db.dispose()
 
@@ -101,8 +108,14 @@ async def intake(intake_db_url: str) -> AsyncIterator[ServiceClient]:
     from intake_api.settings import IntakeSettings
 
     keys = await make_keys(intake_db_url, platform)
-    app = create_app(IntakeSettings(database_url=intake_db_url, outbox_enabled=False,
-                                    docs_service_url="http://127.0.0.1:9", docs_service_key="unused"))
+    app = create_app(
+        IntakeSettings(
+            database_url=intake_db_url,
+            outbox_enabled=False,
+            docs_service_url="http://127.0.0.1:9",
+            docs_service_key="unused",
+        )
+    )
     async with LifespanManager(per_request_state(app)) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://intake.test") as http:

@@ -12,10 +12,17 @@ import pytest
 SCRIPTS = ["intake-api", "docs-service"]
 
 
-def run(script: str, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    script: str, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     executable = str(Path(sys.executable).with_name(script))
     return subprocess.run(
-        [executable, *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=cwd, timeout=60
+        [executable, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=60,
     )
 
 
@@ -27,7 +34,9 @@ def test_a_wrong_setting_stops_the_command_naming_it(script: str, prefix: str) -
 
 
 @pytest.mark.parametrize(("script", "prefix"), [("intake-api", "INTAKE_"), ("docs-service", "DOCS_")])
-def test_migrate_then_keys_are_created_shown_once_and_revoked(script: str, prefix: str, tmp_path: Path) -> None:
+def test_migrate_then_keys_are_created_shown_once_and_revoked(
+    script: str, prefix: str, tmp_path: Path
+) -> None:
     env = {f"{prefix}DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"}
     assert run(script, "migrate", env=env).returncode == 0
     created = run(script, "create-key", "--role", "registrar", "--name", "clerk-1", env=env)
@@ -35,7 +44,11 @@ def test_migrate_then_keys_are_created_shown_once_and_revoked(script: str, prefi
     key = created.stdout.strip()
     assert key.startswith("rk_")
     assert len(key) > 40
-    raw = (tmp_path / "db.sqlite").read_bytes() + (tmp_path / "db.sqlite-wal").read_bytes() if (tmp_path / "db.sqlite-wal").exists() else (tmp_path / "db.sqlite").read_bytes()
+    raw = (
+        (tmp_path / "db.sqlite").read_bytes() + (tmp_path / "db.sqlite-wal").read_bytes()
+        if (tmp_path / "db.sqlite-wal").exists()
+        else (tmp_path / "db.sqlite").read_bytes()
+    )
     assert key.encode() not in raw
     revoked = run(script, "revoke-key", "--name", "clerk-1", env=env)
     assert revoked.returncode == 0

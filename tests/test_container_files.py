@@ -144,18 +144,12 @@ def our_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The compose services that run the image built from our Dockerfile."""
     services = compose["services"]
     built = {s["image"] for s in services.values() if "build" in s and "image" in s}
-    ours = {
-        name: spec
-        for name, spec in services.items()
-        if "build" in spec or (spec.get("image") in built)
-    }
+    ours = {name: spec for name, spec in services.items() if "build" in spec or (spec.get("image") in built)}
     assert ours
     return ours
 
 
-def _parse_command(
-    parsers: dict[str, argparse.ArgumentParser], command: list[str]
-) -> argparse.Namespace:
+def _parse_command(parsers: dict[str, argparse.ArgumentParser], command: list[str]) -> argparse.Namespace:
     program, *args = command
     assert program in parsers, f"{command}: the first word must be one of {sorted(parsers)}"
     try:
@@ -205,9 +199,9 @@ def test_runtime_copies_the_venv_from_the_builder() -> None:
     stages = _stages()
     builder_name = _values(stages[0], "FROM")[0].split()[-1]
     runtime = stages[-1]
-    assert any(
-        v.startswith(f"--from={builder_name} /opt/venv") for v in _values(runtime, "COPY")
-    ), _values(runtime, "COPY")
+    assert any(v.startswith(f"--from={builder_name} /opt/venv") for v in _values(runtime, "COPY")), _values(
+        runtime, "COPY"
+    )
     assert "/opt/venv/bin" in DockerfileParser(path=str(DOCKERFILE)).envs["PATH"]
     # The build tools and sources stay in the builder.
     assert not [v for v in _values(runtime, "COPY") if not v.startswith("--from=")]
@@ -383,9 +377,7 @@ def test_postgres_15_with_healthcheck_and_named_volume(compose: dict[str, Any]) 
     assert named[0] in (compose.get("volumes") or {}), "...a named one"
 
 
-def test_both_databases_are_created(
-    compose: dict[str, Any], our_services: dict[str, dict[str, Any]]
-) -> None:
+def test_both_databases_are_created(compose: dict[str, Any], our_services: dict[str, dict[str, Any]]) -> None:
     postgres = compose["services"]["postgres"]
     created = {_environment(postgres)["POSTGRES_DB"]}
     for volume in postgres.get("volumes", []):
@@ -393,9 +385,7 @@ def test_both_databases_are_created(
         if target.startswith("/docker-entrypoint-initdb.d/"):
             script = (REPO / source).resolve()
             assert script.is_relative_to(REPO / "compose"), source
-            created |= set(
-                re.findall(r"CREATE DATABASE\s+\"?(\w+)\"?", script.read_text(), re.IGNORECASE)
-            )
+            created |= set(re.findall(r"CREATE DATABASE\s+\"?(\w+)\"?", script.read_text(), re.IGNORECASE))
     user = _environment(postgres)["POSTGRES_USER"]
     used = set()
     for name, spec in our_services.items():
@@ -425,18 +415,14 @@ def test_each_service_has_its_settings(
     env = _environment(intake)
     assert env["INTAKE_DOCS_SERVICE_URL"] == f"http://{docs_name}:{SERVICE_PORTS['docs-service']}"
     # The key is never written into the file: it comes from the environment running compose.
-    assert re.fullmatch(
-        r"\$\{INTAKE_DOCS_SERVICE_KEY(:?[-?][^}]*)?\}", env["INTAKE_DOCS_SERVICE_KEY"]
-    )
+    assert re.fullmatch(r"\$\{INTAKE_DOCS_SERVICE_KEY(:?[-?][^}]*)?\}", env["INTAKE_DOCS_SERVICE_KEY"])
 
 
 def test_migrations_wait_for_postgres_and_services_wait_for_migrations(
     parsers: dict[str, argparse.ArgumentParser], our_services: dict[str, dict[str, Any]]
 ) -> None:
     migrations = {
-        _command(spec)[0]: name
-        for name, spec in our_services.items()
-        if _command(spec)[1] == "migrate"
+        _command(spec)[0]: name for name, spec in our_services.items() if _command(spec)[1] == "migrate"
     }
     assert set(migrations) == set(parsers), "one migration service per CLI"
     for name in migrations.values():

@@ -47,7 +47,9 @@ class AuditTrail:
         fields: Sequence[str] | None = None,
     ) -> None:
         """Append one event (`action` such as `person.read`, `person.created`)."""
-        await self.record_many(session, action, subject_type=subject_type, subject_ids=[subject_id], fields=fields)
+        await self.record_many(
+            session, action, subject_type=subject_type, subject_ids=[subject_id], fields=fields
+        )
 
     async def record_many(
         self,
@@ -64,8 +66,13 @@ class AuditTrail:
         request_id = current_request_id()
         rows = [
             {
-                "id": uuid.uuid4(), "at": now, **actor, "action": action,
-                "subject_type": subject_type, "subject_id": sid, "request_id": request_id,
+                "id": uuid.uuid4(),
+                "at": now,
+                **actor,
+                "action": action,
+                "subject_type": subject_type,
+                "subject_id": sid,
+                "request_id": request_id,
                 "fields": list(fields) if fields is not None else None,
             }
             for sid in subject_ids

@@ -12,6 +12,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select, update
@@ -88,7 +89,11 @@ async def create_key(
     key_id = uuid.uuid4()
     await session.execute(
         tables.api_key.insert().values(
-            id=key_id, name=name, role=role.value, key_hash=hash_key(token), revoked=False,
+            id=key_id,
+            name=name,
+            role=role.value,
+            key_hash=hash_key(token),
+            revoked=False,
             created_at=utcnow(),
         )
     )
@@ -110,9 +115,13 @@ async def authenticate(session: AsyncSession, tables: PlatformTables, token: str
     digest = hash_key(token)
     row = (
         await session.execute(
-            select(tables.api_key.c.id, tables.api_key.c.name, tables.api_key.c.role,
-                   tables.api_key.c.key_hash, tables.api_key.c.revoked)
-            .where(tables.api_key.c.key_hash == digest)
+            select(
+                tables.api_key.c.id,
+                tables.api_key.c.name,
+                tables.api_key.c.role,
+                tables.api_key.c.key_hash,
+                tables.api_key.c.revoked,
+            ).where(tables.api_key.c.key_hash == digest)
         )
     ).first()
     if row is None or row.revoked or not hmac.compare_digest(row.key_hash, digest):

@@ -36,7 +36,9 @@ class ServiceCLI:
     create_app: Callable[[ServiceSettings], FastAPI]
     tables: PlatformTables
     default_port: int
-    extra: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], ExtraCommand]] = field(default_factory=dict)
+    extra: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], ExtraCommand]] = field(
+        default_factory=dict
+    )
     """Extra subcommands: name → (help, add arguments, run)."""
 
     def build_parser(self) -> argparse.ArgumentParser:
@@ -74,8 +76,13 @@ class ServiceCLI:
             import uvicorn
 
             uvicorn.run(
-                self.app_factory, factory=True, host=args.host, port=args.port, workers=args.workers,
-                access_log=False, proxy_headers=False,
+                self.app_factory,
+                factory=True,
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                access_log=False,
+                proxy_headers=False,
             )
             return 0
         if args.command == "migrate":

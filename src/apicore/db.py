@@ -56,9 +56,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             raise ValueError("naive datetime bound to a UTC column")
         return value.astimezone(dt.UTC)
 
-    def process_result_value(
-        self, value: dt.datetime | None, dialect: Dialect
-    ) -> dt.datetime | None:
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
@@ -81,7 +79,8 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     one writer serialises writes without `database is locked` storms (DOMAIN.md measured p99
     ≈ 1 s with the default pool against ≈ 85 ms with one writer). Transactions start with
     `BEGIN IMMEDIATE` so a read never has to be upgraded to a write mid-transaction, and
-    SAVEPOINTs work (SQLAlchemy's pysqlite/aiosqlite recipe).
+    SAVEPOINTs work (SQLAlchemy's pysqlite/aiosqlite recipe). Statement parameters never appear
+    in error messages (`hide_parameters`): they hold names and IINs, and errors reach the logs.
 
     Args:
         url: `sqlite+aiosqlite:///path` or `postgresql+asyncpg://...`.
@@ -92,7 +91,12 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
-            url, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0, pool_timeout=30
+            url,
+            poolclass=AsyncAdaptedQueuePool,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=30,
+            hide_parameters=True,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -111,7 +115,9 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -81,6 +81,8 @@ class Claim:
     scope: str
     key: str
     replay: Response | None = None
+    claimed_at: dt.datetime | None = None
+    """When this request took the key: proves it still holds it when the answer is stored."""
 
 
 def parse_key(raw: str) -> str:
@@ -97,7 +99,9 @@ def parse_key(raw: str) -> str:
 class IdempotencyStore:
     """Claims, completes and releases keys in one service database."""
 
-    def __init__(self, db: Database, tables: PlatformTables, *, ttl: dt.timedelta, lease: dt.timedelta) -> None:
+    def __init__(
+        self, db: Database, tables: PlatformTables, *, ttl: dt.timedelta, lease: dt.timedelta
+    ) -> None:
         self.db = db
         self.table = tables.idempotency_record
         self.ttl = ttl
@@ -123,25 +127,37 @@ class IdempotencyStore:
                     if row is None:
                         await session.execute(
                             t.insert().values(
-                                scope=scope, key=key, fingerprint=fingerprint, method=method,
-                                path=path, state="in_flight", created_at=now,
-                                locked_until=now + self.lease, expires_at=now + self.ttl,
+                                scope=scope,
+                                key=key,
+                                fingerprint=fingerprint,
+                                method=method,
+                                path=path,
+                                state="in_flight",
+                                created_at=now,
+                                locked_until=now + self.lease,
+                                expires_at=now + self.ttl,
                             )
                         )
-                        return Claim(scope, key)
-                    if row.expires_at <= now or (
-                        row.state == "in_flight" and row.locked_until <= now
-                    ):
+                        return Claim(scope, key, claimed_at=now)
+                    if row.expires_at <= now or (row.state == "in_flight" and row.locked_until <= now):
                         # Expired, or abandoned by a process that died mid-request: take it over.
                         await session.execute(
-                            update(t).where(t.c.scope == scope, t.c.key == key).values(
-                                fingerprint=fingerprint, method=method, path=path,
-                                state="in_flight", status_code=None, response_headers=None,
-                                response_body=None, created_at=now,
-                                locked_until=now + self.lease, expires_at=now + self.ttl,
+                            update(t)
+                            .where(t.c.scope == scope, t.c.key == key)
+                            .values(
+                                fingerprint=fingerprint,
+                                method=method,
+                                path=path,
+                                state="in_flight",
+                                status_code=None,
+                                response_headers=None,
+                                response_body=None,
+                                created_at=now,
+                                locked_until=now + self.lease,
+                                expires_at=now + self.ttl,
                             )
                         )
-                        return Claim(scope, key)
+                        return Claim(scope, key, claimed_at=now)
                     if row.fingerprint != fingerprint:
                         raise IdempotencyKeyReused
                     if row.state != "completed":
@@ -149,31 +165,56 @@ class IdempotencyStore:
                     headers = dict(row.response_headers or {})
                     headers[REPLAYED_HEADER] = "true"
                     return Claim(
-                        scope, key,
-                        replay=Response(content=row.response_body, status_code=row.status_code, headers=headers),
+                        scope,
+                        key,
+                        replay=Response(
+                            content=row.response_body, status_code=row.status_code, headers=headers
+                        ),
                     )
             except IntegrityError:
                 continue  # a concurrent first request inserted the key: look again
         raise IdempotencyRequestInFlight
 
     async def complete(self, session: AsyncSession, claim: Claim, response: Response) -> None:
-        """Store a 2xx answer in the caller's transaction, beside the work it answers."""
+        """Store a 2xx answer in the caller's transaction, beside the work it answers.
+
+        Raises:
+            IdempotencyRequestInFlight: the lease ran out and a retry took the key over; the
+                caller's transaction must roll back so the work is not done twice.
+        """
         t = self.table
         headers = {k: response.headers[k] for k in _KEPT_HEADERS if k in response.headers}
         now = utcnow()
-        await session.execute(
-            update(t).where(t.c.scope == claim.scope, t.c.key == claim.key).values(
-                state="completed", status_code=response.status_code, response_headers=headers,
-                response_body=bytes(response.body), expires_at=now + self.ttl,
+        result = await session.execute(
+            update(t)
+            .where(
+                t.c.scope == claim.scope,
+                t.c.key == claim.key,
+                t.c.state == "in_flight",
+                t.c.created_at == claim.claimed_at,
+            )
+            .values(
+                state="completed",
+                status_code=response.status_code,
+                response_headers=headers,
+                response_body=bytes(response.body),
+                expires_at=now + self.ttl,
             )
         )
+        if int(getattr(result, "rowcount", 0) or 0) != 1:
+            raise IdempotencyRequestInFlight
 
     async def release(self, claim: Claim) -> None:
         """Forget a key whose request was refused or failed, so a retry can succeed."""
         t = self.table
         async with self.db.transaction() as session:
             await session.execute(
-                delete(t).where(t.c.scope == claim.scope, t.c.key == claim.key, t.c.state == "in_flight")
+                delete(t).where(
+                    t.c.scope == claim.scope,
+                    t.c.key == claim.key,
+                    t.c.state == "in_flight",
+                    t.c.created_at == claim.claimed_at,
+                )
             )
 
     async def purge_expired(self) -> int:

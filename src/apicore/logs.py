@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -15,7 +16,7 @@ import structlog
 from apicore.requestids import current_request_id
 
 
-def _add_request_id(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+def _add_request_id(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     request_id = current_request_id()
     if request_id and "request_id" not in event:
         event["request_id"] = request_id
@@ -29,7 +30,7 @@ def configure_logging(level: str = "INFO", *, service: str) -> None:
     """
     numeric = logging.getLevelName(level)
 
-    def add_service(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    def add_service(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
         event.setdefault("service", service)
         return event
 

@@ -30,11 +30,15 @@ class HTTPMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "http_requests_total", "Requests answered", ["method", "route", "status"],
+            "http_requests_total",
+            "Requests answered",
+            ["method", "route", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "http_request_duration_seconds", "Time to answer a request", ["method", "route"],
+            "http_request_duration_seconds",
+            "Time to answer a request",
+            ["method", "route"],
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
@@ -98,7 +102,9 @@ class ServiceMiddleware:
             # Not the exception's text: SQLAlchemy writes the statement's parameters into it and
             # PostgreSQL the offending key ("Key (iin)=(...)"): personal data (STYLE.md, Logs).
             log.error(
-                "request.failed", method=scope["method"], route=_route_template(scope),
+                "request.failed",
+                method=scope["method"],
+                route=_route_template(scope),
                 error=_exception_types(exc),
                 stack="".join(traceback.format_list(traceback.extract_tb(exc.__traceback__))),
             )
@@ -111,7 +117,10 @@ class ServiceMiddleware:
             self.metrics.requests.labels(scope["method"], route, str(status)).inc()
             self.metrics.latency.labels(scope["method"], route).observe(elapsed)
             log.info(
-                "request", method=scope["method"], route=route, status=status,
+                "request",
+                method=scope["method"],
+                route=route,
+                status=status,
                 duration_ms=round(elapsed * 1000, 2),
             )
 

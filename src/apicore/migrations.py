@@ -21,7 +21,11 @@ def find_alembic_ini() -> Path:
     Raises:
         FileNotFoundError: none of them exists.
     """
-    candidates = [os.environ.get("ALEMBIC_CONFIG"), "alembic.ini", Path(__file__).resolve().parents[2] / "alembic.ini"]
+    candidates = [
+        os.environ.get("ALEMBIC_CONFIG"),
+        "alembic.ini",
+        Path(__file__).resolve().parents[2] / "alembic.ini",
+    ]
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return Path(candidate).resolve()
@@ -54,7 +58,9 @@ def run_env(context: Any, target_metadata: MetaData, default_url: str) -> None:
     """
     url = context.config.attributes.get("database_url") or default_url
     options: dict[str, Any] = {
-        "target_metadata": target_metadata, "render_as_batch": True, "compare_type": True,
+        "target_metadata": target_metadata,
+        "render_as_batch": True,
+        "compare_type": True,
         "compare_server_default": True,
     }
     if context.is_offline_mode():

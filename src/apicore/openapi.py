@@ -7,6 +7,7 @@ rendered from the same catalogs that answer real requests.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from fastapi import FastAPI
@@ -52,10 +53,8 @@ def problem_example(problem: type[Problem], locale: str) -> dict[str, Any]:
         "status": problem.status,
     }
     if problem.detail is not None:
-        try:
+        with contextlib.suppress(KeyError, IndexError):
             doc["detail"] = problem.detail.render(locale, **problem.example_params)
-        except (KeyError, IndexError):
-            pass
     doc["request_id"] = "3f2c9a7e5b1d4c8e9f0a1b2c3d4e5f60"
     return doc
 
@@ -86,7 +85,9 @@ def _document_operation(operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     if operation.get("x-roles"):
         responses.setdefault("401", {"description": "No valid API key"})["x-problems"] = ["unauthorized"]
-        responses.setdefault("403", {"description": "The key's role may not do this"})["x-problems"] = ["forbidden"]
+        responses.setdefault("403", {"description": "The key's role may not do this"})["x-problems"] = [
+            "forbidden"
+        ]
     if "422" in responses:
         existing = responses["422"].get("x-problems", [])
         responses["422"] = {
@@ -102,7 +103,10 @@ def _document_operation(operation: dict[str, Any]) -> None:
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     """The app's OpenAPI document with problems, roles and localised examples."""
     spec = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes,
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
         tags=app.openapi_tags,
     )
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})

@@ -10,6 +10,7 @@ exponentially with jitter; after `outbox_max_attempts` an event is kept as `dead
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import random
 import uuid
@@ -42,11 +43,11 @@ class OutboxEvent:
     attempts: int
 
 
-class RetryLater(Exception):  # noqa: N818 - an outcome, not an error of ours
+class RetryLater(Exception):
     """The receiver could not take the event now (network, 5xx, 429): try again later."""
 
 
-class Undeliverable(Exception):  # noqa: N818
+class Undeliverable(Exception):
     """The receiver refused the event for good (a 4xx that no retry will change)."""
 
 
@@ -77,8 +78,14 @@ async def enqueue(
     now = utcnow()
     await session.execute(
         tables.outbox_event.insert().values(
-            id=event_id, topic=topic, aggregate_id=aggregate_id, payload=payload,
-            request_id=current_request_id(), state="pending", attempts=0, created_at=now,
+            id=event_id,
+            topic=topic,
+            aggregate_id=aggregate_id,
+            payload=payload,
+            request_id=current_request_id(),
+            state="pending",
+            attempts=0,
+            created_at=now,
             next_attempt_at=now,
         )
     )
@@ -88,8 +95,8 @@ async def enqueue(
 
 def backoff_seconds(attempts: int, *, base: float, cap: float) -> float:
     """Delay before attempt `attempts + 1`: exponential, capped, with "equal jitter" (AWS)."""
-    ceiling = min(cap, base * (2 ** max(attempts - 1, 0)))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not secrecy
+    ceiling = float(min(cap, base * (2 ** max(attempts - 1, 0))))
+    return float(ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311 - jitter, not secrecy
 
 
 class Dispatcher:
@@ -126,10 +133,8 @@ class Dispatcher:
                 raise
             except Exception:
                 log.exception("outbox.cycle_failed")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.outbox_poll_seconds)
-            except TimeoutError:
-                pass
             self._wake.clear()
 
     async def _claim(self, limit: int) -> list[OutboxEvent]:
@@ -150,7 +155,8 @@ class Dispatcher:
                     update(t).where(t.c.id.in_([r.id for r in rows])).values(next_attempt_at=now + self.lease)
                 )
         return [
-            OutboxEvent(r.id, r.topic, r.aggregate_id, dict(r.payload), r.request_id, r.attempts) for r in rows
+            OutboxEvent(r.id, r.topic, r.aggregate_id, dict(r.payload), r.request_id, r.attempts)
+            for r in rows
         ]
 
     async def process_due(self, limit: int = 50) -> int:
@@ -172,32 +178,38 @@ class Dispatcher:
         except RetryLater as exc:
             dead = attempts >= self.settings.outbox_max_attempts
             delay = backoff_seconds(
-                attempts, base=self.settings.outbox_backoff_base_seconds,
+                attempts,
+                base=self.settings.outbox_backoff_base_seconds,
                 cap=self.settings.outbox_backoff_cap_seconds,
             )
             async with self.db.transaction() as session:
                 await session.execute(
-                    update(t).where(t.c.id == event.id).values(
-                        attempts=attempts, last_error=str(exc)[:500],
+                    update(t)
+                    .where(t.c.id == event.id)
+                    .values(
+                        attempts=attempts,
+                        last_error=str(exc)[:500],
                         state="dead" if dead else "pending",
                         next_attempt_at=utcnow() + dt.timedelta(seconds=delay),
                     )
                 )
-            log.warning("outbox.retry", event_id=str(event.id), topic=event.topic, attempts=attempts, dead=dead)
+            log.warning(
+                "outbox.retry", event_id=str(event.id), topic=event.topic, attempts=attempts, dead=dead
+            )
         except Undeliverable as exc:
             async with self.db.transaction() as session:
                 await session.execute(
-                    update(t).where(t.c.id == event.id).values(
-                        attempts=attempts, last_error=str(exc)[:500], state="dead"
-                    )
+                    update(t)
+                    .where(t.c.id == event.id)
+                    .values(attempts=attempts, last_error=str(exc)[:500], state="dead")
                 )
             log.error("outbox.dead", event_id=str(event.id), topic=event.topic)
         else:
             async with self.db.transaction() as session:
                 await session.execute(
-                    update(t).where(t.c.id == event.id).values(
-                        attempts=attempts, state="delivered", delivered_at=utcnow(), last_error=None
-                    )
+                    update(t)
+                    .where(t.c.id == event.id)
+                    .values(attempts=attempts, state="delivered", delivered_at=utcnow(), last_error=None)
                 )
                 if topic.on_delivered is not None:
                     await topic.on_delivered(session, event, result)

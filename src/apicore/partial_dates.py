@@ -57,9 +57,7 @@ class PartialDate:
         if self.day is not None and self.month is None:
             raise PartialDateError("date_format", "a day needs a month")
         if not MIN_YEAR <= self.year <= MAX_YEAR:
-            raise PartialDateError(
-                "date_out_of_range", f"year {self.year} is outside {MIN_YEAR}..{MAX_YEAR}"
-            )
+            raise PartialDateError("date_out_of_range", f"year {self.year} is outside {MIN_YEAR}..{MAX_YEAR}")
         if self.month is not None and not 1 <= self.month <= 12:
             raise PartialDateError("date_impossible", f"there is no month {self.month}")
         if self.month is not None and self.day is not None:

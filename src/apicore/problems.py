@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -33,14 +34,14 @@ class FieldError:
 
     field: str
     code: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dataclass_field(default_factory=dict)
 
     def render(self, locale: str) -> dict[str, str]:
         """`{field, code, message}` with the message in `locale`."""
         return {"field": self.field, "code": self.code, "message": field_message(self, locale)}
 
 
-class Problem(Exception):  # noqa: N818 - a Problem is what RFC 9457 calls it
+class Problem(Exception):
     """Base of every error the services answer with.
 
     Subclasses set `status`, `slug`, `title` and optionally `detail` (a template whose
@@ -193,10 +194,10 @@ _FIELD_MESSAGES: dict[str, LazyText] = {
     "int_type": _l("Must be a whole number."),
     "int_parsing": _l("Must be a whole number."),
     "string_type": _l("Must be text."),
-    "string_too_short": _l("Must have at least {min_length} characters."),
-    "string_too_long": _l("Must have at most {max_length} characters."),
-    "too_short": _l("Must have at least {min_length} items."),
-    "too_long": _l("Must have at most {max_length} items."),
+    "string_too_short": _l("Too short: the minimum length is {min_length}."),
+    "string_too_long": _l("Too long: the maximum length is {max_length}."),
+    "too_short": _l("Too few items: the minimum is {min_length}."),
+    "too_long": _l("Too many items: the maximum is {max_length}."),
     "enum": _l("Must be one of: {expected}."),
     "literal_error": _l("Must be one of: {expected}."),
     "uuid_type": _l("Must be a UUID."),
@@ -286,9 +287,12 @@ def _allowed_methods(request: Request) -> str | None:
     and `POST` on one path, declared as two routes, would announce one of them.
     """
     allowed = [
-        method for method in _METHODS
-        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
-               for route in request.app.router.routes)
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
     ]
     return ", ".join(allowed) or None
 

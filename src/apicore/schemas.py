@@ -63,11 +63,17 @@ def _not_blank(value: str) -> str:
 register_field_message("blank", _l("Must not be blank."))
 
 NameText = Annotated[
-    str, StringConstraints(min_length=1, max_length=100), AfterValidator(_storable), AfterValidator(_not_blank)
+    str,
+    StringConstraints(min_length=1, max_length=100),
+    AfterValidator(_storable),
+    AfterValidator(_not_blank),
 ]
 """A name part as typed: 1–100 characters, NFC, no control or direction characters."""
 ShortText = Annotated[
-    str, StringConstraints(min_length=1, max_length=200), AfterValidator(_storable), AfterValidator(_not_blank)
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    AfterValidator(_storable),
+    AfterValidator(_not_blank),
 ]
 """A short label: 1–200 characters."""
 
@@ -160,8 +166,12 @@ DateText = Annotated[
     PlainValidator(_parse_full_date),
     PlainSerializer(lambda d: d.isoformat(), return_type=str),
     WithJsonSchema(
-        {"type": "string", "pattern": f"^{_ANY_DIGIT}{{4}}-{_ANY_DIGIT}{{2}}-{_ANY_DIGIT}{{2}}$",
-         "description": "A date as YYYY-MM-DD (Arabic-Indic digits accepted).", "examples": ["2019-05-09"]},
+        {
+            "type": "string",
+            "pattern": f"^{_ANY_DIGIT}{{4}}-{_ANY_DIGIT}{{2}}-{_ANY_DIGIT}{{2}}$",
+            "description": "A date as YYYY-MM-DD (Arabic-Indic digits accepted).",
+            "examples": ["2019-05-09"],
+        },
         mode="validation",
     ),
     WithJsonSchema({"type": "string", "format": "date"}, mode="serialization"),
@@ -180,7 +190,8 @@ def _language_tag(value: str) -> str:
 register_field_message("language_tag", _l("Must be a language tag such as kk, ru or ar."))
 
 LanguageTag = Annotated[
-    str, StringConstraints(min_length=2, max_length=35, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$"),
+    str,
+    StringConstraints(min_length=2, max_length=35, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$"),
     AfterValidator(_language_tag),
 ]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$", min_length=2, max_length=2)]

@@ -93,12 +93,17 @@ def create_service_app(
         db = Database.connect(settings.database_url, pool_size=settings.database_pool_size)
         client = httpx.AsyncClient(timeout=settings.http_timeout_seconds)
         ctx = ServiceContext(
-            settings=settings, db=db, tables=tables,
+            settings=settings,
+            db=db,
+            tables=tables,
             idempotency=IdempotencyStore(
-                db, tables, ttl=dt.timedelta(hours=settings.idempotency_ttl_hours),
+                db,
+                tables,
+                ttl=dt.timedelta(hours=settings.idempotency_ttl_hours),
                 lease=dt.timedelta(seconds=settings.idempotency_lease_seconds),
             ),
-            metrics=metrics, http=client,
+            metrics=metrics,
+            http=client,
         )
         task: asyncio.Task[None] | None = None
         if outbox_topics is not None:
@@ -119,8 +124,13 @@ def create_service_app(
             await db.dispose()
 
     app = FastAPI(
-        title=title, description=description, version=version, lifespan=lifespan,
-        docs_url=None, redoc_url=None, openapi_tags=openapi_tags,
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_tags=openapi_tags,
     )
     app.state.metrics = metrics
     install_problem_handlers(app)
@@ -129,8 +139,10 @@ def create_service_app(
     app.include_router(_operations_router(metrics))
     app.add_middleware(ServiceMiddleware, max_body_bytes=settings.max_body_bytes, metrics=metrics)
     app.add_middleware(
-        CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER,
-        validator=is_plausible_request_id, update_request_header=True,
+        CorrelationIdMiddleware,
+        header_name=REQUEST_ID_HEADER,
+        validator=is_plausible_request_id,
+        update_request_header=True,
     )
     install_offline_docs(app, title=title)
     install_openapi(app)
@@ -146,7 +158,8 @@ def _operations_router(metrics: HTTPMetrics) -> APIRouter:
         return {"status": "ok"}
 
     @router.get(
-        "/readyz", summary="Readiness: the database answers",
+        "/readyz",
+        summary="Readiness: the database answers",
         responses=problem_responses(DatabaseUnavailable),
     )
     async def readyz(request: Request) -> dict[str, str]:

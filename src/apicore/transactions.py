@@ -60,9 +60,11 @@ class TransactionalRoute(APIRoute):
                 body = await request.body()
                 scope = hash_key(bearer_token(request) or "")
                 claim = await ctx.idempotency.claim(
-                    scope=scope, key=key,
+                    scope=scope,
+                    key=key,
                     fingerprint=request_fingerprint(request.method, request.url.path, body),
-                    method=request.method, path=request.url.path,
+                    method=request.method,
+                    path=request.url.path,
                 )
                 if claim.replay is not None:
                     # A replay skips the handler and its role check: a key revoked since must
@@ -102,7 +104,7 @@ class TransactionalRoute(APIRoute):
 
 
 def _session(request: Request) -> AsyncSession:
-    session = getattr(request.state, "session", None)
+    session: AsyncSession | None = getattr(request.state, "session", None)
     if session is None:
         raise RuntimeError("Session used outside a TransactionalRoute")
     return session

@@ -25,7 +25,12 @@ def create_app(settings: DocsSettings | None = None) -> FastAPI:
     """Build the documents app (settings from `DOCS_*` variables unless given)."""
     settings = settings or DocsSettings()
     return create_service_app(
-        service="docs_service", title="Returnee documents API", description=DESCRIPTION, version=VERSION,
-        settings=settings, tables=models.platform, routers=[requests_router],
+        service="docs_service",
+        title="Returnee documents API",
+        description=DESCRIPTION,
+        version=VERSION,
+        settings=settings,
+        tables=models.platform,
+        routers=[requests_router],
         openapi_tags=[{"name": "requests", "description": "Requests for birth certificates and passports."}],
     )

@@ -32,8 +32,13 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         return [need_topic(settings)]
 
     return create_service_app(
-        service="intake_api", title="Returnee intake API", description=DESCRIPTION, version=VERSION,
-        settings=settings, tables=models.platform, routers=[operations_router, persons_router],
+        service="intake_api",
+        title="Returnee intake API",
+        description=DESCRIPTION,
+        version=VERSION,
+        settings=settings,
+        tables=models.platform,
+        routers=[operations_router, persons_router],
         outbox_topics=topics,
         openapi_tags=[
             {"name": "operations", "description": "Repatriation operations and service health."},

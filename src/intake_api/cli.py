@@ -20,7 +20,9 @@ async def _seed_operations(settings: ServiceSettings) -> list[str]:
     db = Database.connect(settings.database_url)
     try:
         async with db.transaction() as session:
-            return await operation_service.ensure_reference_operations(session, audit=AuditTrail(models.platform))
+            return await operation_service.ensure_reference_operations(
+                session, audit=AuditTrail(models.platform)
+            )
     finally:
         await db.dispose()
 
@@ -39,7 +41,13 @@ CLI = ServiceCLI(
     create_app=create_app,  # type: ignore[arg-type]
     tables=models.platform,
     default_port=8000,
-    extra={"seed-operations": ("create the reference operations (zhusan-2, rusafa) if absent", lambda p: None, _run_seed)},
+    extra={
+        "seed-operations": (
+            "create the reference operations (zhusan-2, rusafa) if absent",
+            lambda p: None,
+            _run_seed,
+        )
+    },
 )
 
 

@@ -288,16 +288,12 @@ class TestExtraction:
         assert found["Sample title"].locations == ("src/pkg/views.py:4",)
         assert found["{count} seat left"].comments == ('"seat" is a place in a bus.',)
 
-    def test_finds_the_shared_messages_in_src(
-        self, source_messages: dict[str, SourceMessage]
-    ) -> None:
+    def test_finds_the_shared_messages_in_src(self, source_messages: dict[str, SourceMessage]) -> None:
         assert "Not found" in source_messages
 
 
 class TestMaintenance:
-    def test_update_adds_missing_msgids_and_keeps_translations(
-        self, sample_src: Path, locales: Path
-    ) -> None:
+    def test_update_adds_missing_msgids_and_keeps_translations(self, sample_src: Path, locales: Path) -> None:
         assert main(["update", str(sample_src), "--locales", str(locales)]) == 0
         for lang in ("kk", "ru", "ar", "en"):
             catalog = read_catalog(lang, locales)
@@ -315,9 +311,7 @@ class TestMaintenance:
         ru = read_catalog("ru", locales)
         assert entry_of(ru, "{count} seat left").auto_comments == ['"seat" is a place in a bus.']
 
-    def test_update_twice_changes_nothing_the_second_time(
-        self, sample_src: Path, locales: Path
-    ) -> None:
+    def test_update_twice_changes_nothing_the_second_time(self, sample_src: Path, locales: Path) -> None:
         main(["update", str(sample_src), "--locales", str(locales)])
         before = {p: p.read_bytes() for p in locales.rglob("*.po")}
         added = update_catalogs(extract_messages([sample_src]), locales)
@@ -344,8 +338,7 @@ class TestMaintenance:
         src = tmp_path / "only_shared"
         src.mkdir()
         (src / "m.py").write_text(
-            "".join(f"_l({m!r})\n" for m in SHARED[:-1])
-            + f"ngettext({FIELDS[0]!r}, {FIELDS[1]!r}, n)\n",
+            "".join(f"_l({m!r})\n" for m in SHARED[:-1]) + f"ngettext({FIELDS[0]!r}, {FIELDS[1]!r}, n)\n",
             encoding="utf-8",
         )
         assert main(["check", str(src), "--locales", str(locales)]) == 0
@@ -371,15 +364,12 @@ class TestMaintenance:
         path.write_text(text.replace("nplurals=6", "nplurals=7"), encoding="utf-8")
         # read_po pads every plural entry with empty forms up to nplurals, so only the header
         # shows the mistake (and an empty form for messages the code uses).
-        assert catalog_problems({}, locales, ["ar"]) == [
-            "ar: Plural-Forms has nplurals=7, expected 6"
-        ]
+        assert catalog_problems({}, locales, ["ar"]) == ["ar: Plural-Forms has nplurals=7, expected 6"]
 
     def test_check_reports_a_catalog_babel_cannot_read(self, locales: Path) -> None:
         path = po_path("ar", locales)
         text = path.read_text(encoding="utf-8")
         path.write_text(text.replace("nplurals=6", "nplurals=5"), encoding="utf-8")
         assert catalog_problems({}, locales, ["ar"]) == [
-            "ar: cannot read messages.po: msg has more translations than num_plurals of catalog "
-            "on 69"
+            "ar: cannot read messages.po: msg has more translations than num_plurals of catalog on 69"
         ]

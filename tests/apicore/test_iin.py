@@ -5,8 +5,17 @@ import pytest
 from apicore.identifiers.iin import iin_birth_facts, iin_check_digit, is_valid_iin
 
 # DOMAIN.md: computed examples; 850515300701 needs the second pass of weights.
-VALID = ["850515300125", "900101400003", "051215600018", "850515300701", "061211600012",
-         "920411412076", "890923433103", "950130408849", "870305344109"]
+VALID = [
+    "850515300125",
+    "900101400003",
+    "051215600018",
+    "850515300701",
+    "061211600012",
+    "920411412076",
+    "890923433103",
+    "950130408849",
+    "870305344109",
+]
 
 
 @pytest.mark.parametrize("iin", VALID)
@@ -28,14 +37,14 @@ def test_second_pass_is_used_when_first_sum_is_ten() -> None:
 
 
 def test_number_is_never_issued_when_both_passes_give_ten() -> None:
-    never = [
-        f"{n:011d}" for n in range(10**10, 10**10 + 5000) if iin_check_digit(f"{n:011d}") is None
-    ]
+    never = [f"{n:011d}" for n in range(10**10, 10**10 + 5000) if iin_check_digit(f"{n:011d}") is None]
     assert never, "some 11-digit prefixes must have no check digit"
     assert not any(is_valid_iin(p + d) for p in never[:20] for d in "0123456789")
 
 
-@pytest.mark.parametrize("iin", ["٩٥٠١٣٠٤٠٨٨٤٩", "９５０１３０４０８８４９", "95013040884", "9501304088490", ""])
+@pytest.mark.parametrize(
+    "iin", ["٩٥٠١٣٠٤٠٨٨٤٩", "９５０１３０４０８８４９", "95013040884", "9501304088490", ""]
+)
 def test_non_ascii_or_wrong_length_is_refused(iin: str) -> None:
     assert not is_valid_iin(iin)
 

@@ -79,9 +79,7 @@ def test_parse_keeps_header_order_and_weights() -> None:
 
 
 def test_long_header_is_parsed_quickly() -> None:
-    header = (
-        ", ".join(f"x{i % 1000:03d};q=0.{i % 1000:03d}" for i in range(20_000)) + ", ar;q=0.001"
-    )
+    header = ", ".join(f"x{i % 1000:03d};q=0.{i % 1000:03d}" for i in range(20_000)) + ", ar;q=0.001"
     assert negotiate_locale(header) == "ar"
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
+from tests.conftest import ServiceClient
 
 from apicore.outbox import (
     Dispatcher,
@@ -22,7 +23,6 @@ from apicore.outbox import (
 )
 from apicore.settings import ServiceSettings
 from intake_api.models import platform
-from tests.conftest import ServiceClient
 
 EVENT = OutboxEvent(uuid.uuid4(), "t", None, {"a": 1}, "req-12345678", 0)
 
@@ -51,7 +51,9 @@ class TestPostEvent:
             return httpx.Response(201, json={"id": "x"})
 
         async with _client(handler) as client:
-            result = await post_event(client, EVENT, "http://docs/v1/requests", api_key="k", json_body={"b": 2})
+            result = await post_event(
+                client, EVENT, "http://docs/v1/requests", api_key="k", json_body={"b": 2}
+            )
         assert result == {"id": "x"}
         assert seen[0].headers["idempotency-key"] == str(EVENT.id)
         assert seen[0].headers["x-request-id"] == "req-12345678"
@@ -86,7 +88,11 @@ class TestPostEvent:
 
 
 def _settings(**overrides: Any) -> ServiceSettings:
-    base: dict[str, Any] = {"outbox_backoff_base_seconds": 0.001, "outbox_backoff_cap_seconds": 0.001, "outbox_max_attempts": 3}
+    base: dict[str, Any] = {
+        "outbox_backoff_base_seconds": 0.001,
+        "outbox_backoff_cap_seconds": 0.001,
+        "outbox_max_attempts": 3,
+    }
     return ServiceSettings(**(base | overrides))
 
 
@@ -119,7 +125,9 @@ class TestDispatcher:
 
         topic = OutboxTopic("test.topic", deliver, on_delivered)
         async with httpx.AsyncClient() as client:
-            dispatcher = Dispatcher(intake.db, platform, {topic.name: topic}, client, _settings(outbox_max_attempts=5))
+            dispatcher = Dispatcher(
+                intake.db, platform, {topic.name: topic}, client, _settings(outbox_max_attempts=5)
+            )
             for _ in range(20):
                 await dispatcher.process_due()
                 if delivered:

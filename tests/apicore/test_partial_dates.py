@@ -29,9 +29,7 @@ class TestParsePartialDate:
             ("2100-12-31", PartialDate(2100, 12, 31), "day"),
         ],
     )
-    def test_reads_each_precision(
-        self, text: str, expected: PartialDate, precision: DatePrecision
-    ) -> None:
+    def test_reads_each_precision(self, text: str, expected: PartialDate, precision: DatePrecision) -> None:
         parsed = parse_partial_date(text)
         assert parsed == expected
         assert parsed.precision == precision
@@ -172,9 +170,7 @@ class TestAgeInFullYearsRange:
             (dt.date(2100, 3, 1), 84),
         ],
     )
-    def test_29_february_births_turn_older_on_1_march_in_common_years(
-        self, on: dt.date, age: int
-    ) -> None:
+    def test_29_february_births_turn_older_on_1_march_in_common_years(self, on: dt.date, age: int) -> None:
         assert age_in_full_years_range(PartialDate(2016, 2, 29), on) == (age, age)
 
     def test_february_2016_month_precision_includes_the_leap_day(self) -> None:

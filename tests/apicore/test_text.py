@@ -86,9 +86,7 @@ class TestStorableTextProblem:
             ("a\n\x0b", "control_character"),
         ],
     )
-    def test_allowing_newlines_still_refuses_the_rest(
-        self, text: str, problem: TextProblem
-    ) -> None:
+    def test_allowing_newlines_still_refuses_the_rest(self, text: str, problem: TextProblem) -> None:
         assert storable_text_problem(text, allow_newlines=True) == problem
 
     def test_first_offending_character_decides(self) -> None:

@@ -12,12 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.conftest import FIXTURES_DIR, make_keys
+from tests.support.services import ServiceProcess, free_port
 
 from apicore.auth import Role
 from docs_service.models import platform as docs_platform
 from intake_api.models import platform as intake_platform
-from tests.conftest import FIXTURES_DIR, make_keys
-from tests.support.services import ServiceProcess, free_port
 
 FAMILIES = ("kk", "ru", "ar")
 NEEDED = {"child": "birth_certificate", "woman": "passport"}
@@ -39,12 +39,14 @@ def deployment(intake_db_url: str, docs_db_url: str, tmp_path: Path) -> Iterator
     docs_keys = asyncio.run(make_keys(docs_db_url, docs_platform))
     docs_port, intake_port = free_port(), free_port()
     docs = ServiceProcess(
-        "docs-service", docs_port,
+        "docs-service",
+        docs_port,
         {"DOCS_DATABASE_URL": docs_db_url, "DOCS_INTAKE_SERVICE_URL": f"http://127.0.0.1:{intake_port}"},
         tmp_path / "docs.log",
     )
     intake = ServiceProcess(
-        "intake-api", intake_port,
+        "intake-api",
+        intake_port,
         {
             "INTAKE_DATABASE_URL": intake_db_url,
             "INTAKE_DOCS_SERVICE_URL": f"http://127.0.0.1:{docs_port}",
@@ -94,7 +96,9 @@ def replay_family(client: httpx.Client, d: Deployment, family: str) -> Replay:
         if "content_type" in expect:
             assert r.headers["content-type"].split(";")[0] == expect["content_type"], note
         if "error_field" in expect:
-            wanted = expect["error_field"] if isinstance(expect["error_field"], list) else [expect["error_field"]]
+            wanted = (
+                expect["error_field"] if isinstance(expect["error_field"], list) else [expect["error_field"]]
+            )
             fields = [e["field"] for e in r.json()["errors"]]
             assert any(_matches(f, w) for f in fields for w in wanted), f"{note}: {fields}"
             assert all(e["message"] for e in r.json()["errors"]), note
@@ -129,7 +133,9 @@ def replay_family(client: httpx.Client, d: Deployment, family: str) -> Replay:
     return outcome
 
 
-def wait_for_requests(client: httpx.Client, d: Deployment, created: dict[str, str], refused: set[str]) -> None:
+def wait_for_requests(
+    client: httpx.Client, d: Deployment, created: dict[str, str], refused: set[str]
+) -> None:
     """Every child and woman has exactly one request of the right kind; refused ids none."""
     case_worker = _bearer(d.docs_keys[Role.case_worker])
     deadline = time.monotonic() + 20
@@ -137,7 +143,9 @@ def wait_for_requests(client: httpx.Client, d: Deployment, created: dict[str, st
     while time.monotonic() < deadline:
         missing = {}
         for person_id, category in created.items():
-            items = client.get(f"{d.docs.url}/v1/requests", params={"person_id": person_id}, headers=case_worker).json()["items"]
+            items = client.get(
+                f"{d.docs.url}/v1/requests", params={"person_id": person_id}, headers=case_worker
+            ).json()["items"]
             kinds = sorted(i["kind"] for i in items)
             expected = [NEEDED[category]] if category in NEEDED else []
             if kinds != expected:
@@ -147,11 +155,15 @@ def wait_for_requests(client: httpx.Client, d: Deployment, created: dict[str, st
         time.sleep(0.2)
     assert not missing, f"requests not as expected: {missing}"
     for person_id in refused:
-        items = client.get(f"{d.docs.url}/v1/requests", params={"person_id": person_id}, headers=case_worker).json()["items"]
+        items = client.get(
+            f"{d.docs.url}/v1/requests", params={"person_id": person_id}, headers=case_worker
+        ).json()["items"]
         assert items == [], person_id
     intake_reader = _bearer(d.intake_keys[Role.case_worker])
     for person_id, category in created.items():
-        needs = client.get(f"{d.intake.url}/v1/persons/{person_id}", headers=intake_reader).json()["document_needs"]
+        needs = client.get(f"{d.intake.url}/v1/persons/{person_id}", headers=intake_reader).json()[
+            "document_needs"
+        ]
         if category in NEEDED:
             assert [(n["kind"], n["delivery"]) for n in needs] == [(NEEDED[category], "delivered")]
             assert needs[0]["request_id"] is not None
@@ -160,7 +172,9 @@ def wait_for_requests(client: httpx.Client, d: Deployment, created: dict[str, st
 def create_operations(client: httpx.Client, d: Deployment) -> None:
     operations = json.loads((FIXTURES_DIR / "operations.json").read_text("utf-8"))["operations"]
     for operation in operations:
-        r = client.post(f"{d.intake.url}/v1/operations", json=operation, headers=_bearer(d.intake_keys[Role.admin]))
+        r = client.post(
+            f"{d.intake.url}/v1/operations", json=operation, headers=_bearer(d.intake_keys[Role.admin])
+        )
         assert r.status_code == 201, r.text
 
 
@@ -190,7 +204,9 @@ def test_needs_are_delivered_when_the_documents_service_starts_late(deployment: 
             created |= outcome.created
             refused |= outcome.refused_ids
         reader = _bearer(deployment.intake_keys[Role.case_worker])
-        pending = client.get(f"{deployment.intake.url}/v1/persons/{next(iter(created))}", headers=reader).json()
+        pending = client.get(
+            f"{deployment.intake.url}/v1/persons/{next(iter(created))}", headers=reader
+        ).json()
         assert [n["delivery"] for n in pending["document_needs"]] == ["pending"]
         deployment.docs.start()
         wait_for_requests(client, deployment, created, refused)

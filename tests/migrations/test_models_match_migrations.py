@@ -127,7 +127,5 @@ class TestModelsMatchMigrations:
         # Guards the check above: if reflection lost the predicate, a changed WHERE would pass.
         indexes = (await _run(migrated_url, reflect))["document_request"]["indexes"]
         (partial,) = [i for i in indexes if i["name"] == "uq_document_request_open_person_kind"]
-        predicate = " ".join(
-            str(v) for k, v in partial["dialect_options"].items() if k.endswith("_where")
-        )
+        predicate = " ".join(str(v) for k, v in partial["dialect_options"].items() if k.endswith("_where"))
         assert all(status in predicate for status in ("cancelled", "issued", "rejected"))

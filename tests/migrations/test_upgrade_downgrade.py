@@ -113,9 +113,7 @@ class TestDowngradeToBase:
         assert (schema["views"], schema["sequences"], schema["enums"]) == ([], [], [])
         assert schema["revision"] is None
 
-    def test_upgrading_again_rebuilds_the_same_schema(
-        self, section: str, empty_db_url: str
-    ) -> None:
+    def test_upgrading_again_rebuilds_the_same_schema(self, section: str, empty_db_url: str) -> None:
         migrations.upgrade(section, empty_db_url)
         first = read_schema(empty_db_url)
         migrations.downgrade(section, empty_db_url, "base")

@@ -217,9 +217,7 @@ class TestExamples:
                         if title is None:
                             problems.append(f"{name} {code} {slug}: no {locale} example")
                         elif title == english:
-                            problems.append(
-                                f"{name} {code} {slug}: {locale} title untranslated: {title!r}"
-                            )
+                            problems.append(f"{name} {code} {slug}: {locale} title untranslated: {title!r}")
         assert not problems, "problem examples not translated:\n" + "\n".join(problems)
 
 

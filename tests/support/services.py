@@ -41,13 +41,15 @@ class ServiceProcess:
         """Start and wait until `/healthz` answers."""
         executable = str(Path(sys.executable).with_name(self.script))
         self._log = self.log_path.open("ab")
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [executable, "serve", "--port", str(self.port)], env=self.env, stdout=self._log, stderr=self._log
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.script} exited: {self.log_path.read_text(errors='replace')[-3000:]}")
+                raise RuntimeError(
+                    f"{self.script} exited: {self.log_path.read_text(errors='replace')[-3000:]}"
+                )
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=0.5).status_code == 200:
                     return

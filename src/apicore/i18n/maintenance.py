@@ -121,8 +121,7 @@ def catalog_problems(
             continue
         if catalog.num_plurals != NPLURALS[lang]:
             problems.append(
-                f"{lang}: Plural-Forms has nplurals={catalog.num_plurals}, "
-                f"expected {NPLURALS[lang]}"
+                f"{lang}: Plural-Forms has nplurals={catalog.num_plurals}, expected {NPLURALS[lang]}"
             )
         for source in messages.values():
             entry = catalog.get(source.msgid)

@@ -21,8 +21,14 @@ class DocumentRequest(Base):
     __tablename__ = "document_request"
     __table_args__ = (
         # At most one open request per person and kind, enforced by the database itself.
-        Index("uq_document_request_open_person_kind", "person_id", "kind", unique=True,
-              sqlite_where=text(_OPEN), postgresql_where=text(_OPEN)),
+        Index(
+            "uq_document_request_open_person_kind",
+            "person_id",
+            "kind",
+            unique=True,
+            sqlite_where=text(_OPEN),
+            postgresql_where=text(_OPEN),
+        ),
         Index(None, "created_at", "id"),
     )
 

@@ -31,7 +31,9 @@ RequestReader = Annotated[
 
 
 @router.post(
-    "", status_code=201, response_model=DocumentRequestRead,
+    "",
+    status_code=201,
+    response_model=DocumentRequestRead,
     responses={
         **problem_responses(service.OpenRequestExists),
         201: {"content": {"application/json": {"examples": REQUEST_READ_EXAMPLES}}},
@@ -39,7 +41,10 @@ RequestReader = Annotated[
 )
 async def open_request(
     body: Annotated[DocumentRequestCreate, Body(openapi_examples=REQUEST_CREATE_EXAMPLES)],
-    principal: Requester, session: Session, audit: Audit, response: Response,
+    principal: Requester,
+    session: Session,
+    audit: Audit,
+    response: Response,
 ) -> DocumentRequestRead:
     """Open a request for a document; one open request per person and kind.
 
@@ -53,7 +58,8 @@ async def open_request(
 
 
 @router.get(
-    "/{request_id}", response_model=DocumentRequestRead,
+    "/{request_id}",
+    response_model=DocumentRequestRead,
     responses={
         **problem_responses(service.RequestNotFound),
         200: {"content": {"application/json": {"examples": REQUEST_READ_EXAMPLES}}},
@@ -70,14 +76,17 @@ async def get_request(
 
 
 @router.get(
-    "", response_model=Page[DocumentRequestRead],
+    "",
+    response_model=Page[DocumentRequestRead],
     responses={
         **problem_responses(InvalidCursor),
         200: {"content": {"application/json": {"examples": REQUEST_PAGE_EXAMPLES}}},
     },
 )
 async def list_requests(
-    principal: RequestReader, session: Session, audit: Audit,
+    principal: RequestReader,
+    session: Session,
+    audit: Audit,
     person_id: Annotated[uuid.UUID | None, Query()] = None,
     kind: Annotated[DocumentKind | None, Query()] = None,
     status: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,

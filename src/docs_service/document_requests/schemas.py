@@ -16,7 +16,9 @@ class DocumentRequestCreate(RequestModel):
 
     person_id: uuid.UUID
     kind: DocumentKind = Field(description="`birth_certificate` (a child) or `passport` (an adult).")
-    need_id: uuid.UUID | None = Field(default=None, description="The intake need this answers (sent by intake).")
+    need_id: uuid.UUID | None = Field(
+        default=None, description="The intake need this answers (sent by intake)."
+    )
 
 
 class DocumentRequestRead(ResponseModel):

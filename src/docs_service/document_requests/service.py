@@ -26,7 +26,9 @@ class OpenRequestExists(Problem):
     example_params = {"open_request_id": "7c0e1f2a-3b4c-4d5e-8f60-718293a4b5c6"}
 
     def __init__(self, open_request_id: uuid.UUID) -> None:
-        super().__init__(open_request_id=str(open_request_id), extensions={"open_request_id": str(open_request_id)})
+        super().__init__(
+            open_request_id=str(open_request_id), extensions={"open_request_id": str(open_request_id)}
+        )
 
 
 class RequestNotFound(Problem):
@@ -46,7 +48,8 @@ async def _open_request(session: AsyncSession, person_id: uuid.UUID, kind: str) 
     return (
         await session.execute(
             select(DocumentRequest).where(
-                DocumentRequest.person_id == person_id, DocumentRequest.kind == kind,
+                DocumentRequest.person_id == person_id,
+                DocumentRequest.kind == kind,
                 DocumentRequest.status.not_in(CLOSED_STATUSES),
             )
         )
@@ -65,8 +68,14 @@ async def create(session: AsyncSession, body: DocumentRequestCreate, *, audit: A
         raise OpenRequestExists(existing.id)
     now = utcnow()
     request = DocumentRequest(
-        id=uuid.uuid4(), person_id=body.person_id, kind=body.kind, status=INITIAL_STATUS,
-        need_id=body.need_id, version=1, created_at=now, updated_at=now,
+        id=uuid.uuid4(),
+        person_id=body.person_id,
+        kind=body.kind,
+        status=INITIAL_STATUS,
+        need_id=body.need_id,
+        version=1,
+        created_at=now,
+        updated_at=now,
     )
     try:
         async with session.begin_nested():
@@ -93,8 +102,13 @@ async def get(session: AsyncSession, request_id: uuid.UUID) -> DocumentRequest:
 
 
 async def page(
-    session: AsyncSession, *, person_id: uuid.UUID | None, kind: str | None, status: str | None,
-    limit: int, cursor: str | None,
+    session: AsyncSession,
+    *,
+    person_id: uuid.UUID | None,
+    kind: str | None,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[DocumentRequest], str | None]:
     """Requests oldest first, filtered, `limit` at a time."""
     query = select(DocumentRequest).order_by(DocumentRequest.created_at, DocumentRequest.id).limit(limit + 1)

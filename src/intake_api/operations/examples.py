@@ -36,13 +36,31 @@ def _read(body: dict[str, Any], op_id: str) -> dict[str, Any]:
 
 
 OPERATION_PAGE_EXAMPLES: dict[str, Any] = {
-    "kk": {"summary": "Операциялар тізімі", "value": {"items": [_read(_ZHUSAN, "0f1e2d3c-4b5a-4697-8877-665544332211")], "next_cursor": None}},
-    "ru": {"summary": "Список операций", "value": {"items": [_read(_RUSAFA, "1f1e2d3c-4b5a-4697-8877-665544332211")], "next_cursor": None}},
-    "ar": {"summary": "قائمة العمليات", "value": {"items": [_read(_ZHUSAN_3, "2f1e2d3c-4b5a-4697-8877-665544332211")], "next_cursor": None}},
+    "kk": {
+        "summary": "Операциялар тізімі",
+        "value": {"items": [_read(_ZHUSAN, "0f1e2d3c-4b5a-4697-8877-665544332211")], "next_cursor": None},
+    },
+    "ru": {
+        "summary": "Список операций",
+        "value": {"items": [_read(_RUSAFA, "1f1e2d3c-4b5a-4697-8877-665544332211")], "next_cursor": None},
+    },
+    "ar": {
+        "summary": "قائمة العمليات",
+        "value": {"items": [_read(_ZHUSAN_3, "2f1e2d3c-4b5a-4697-8877-665544332211")], "next_cursor": None},
+    },
 }
 
 OPERATION_READ_EXAMPLES: dict[str, Any] = {
-    "kk": {"summary": "«Жусан-2» операциясы тіркелді", "value": _read(_ZHUSAN, "0f1e2d3c-4b5a-4697-8877-665544332211")},
-    "ru": {"summary": "Операция «Русафа» зарегистрирована", "value": _read(_RUSAFA, "1f1e2d3c-4b5a-4697-8877-665544332211")},
-    "ar": {"summary": "تم تسجيل عملية «جوسان-3»", "value": _read(_ZHUSAN_3, "2f1e2d3c-4b5a-4697-8877-665544332211")},
+    "kk": {
+        "summary": "«Жусан-2» операциясы тіркелді",
+        "value": _read(_ZHUSAN, "0f1e2d3c-4b5a-4697-8877-665544332211"),
+    },
+    "ru": {
+        "summary": "Операция «Русафа» зарегистрирована",
+        "value": _read(_RUSAFA, "1f1e2d3c-4b5a-4697-8877-665544332211"),
+    },
+    "ar": {
+        "summary": "تم تسجيل عملية «جوسان-3»",
+        "value": _read(_ZHUSAN_3, "2f1e2d3c-4b5a-4697-8877-665544332211"),
+    },
 }

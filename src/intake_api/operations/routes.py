@@ -25,12 +25,16 @@ router = APIRouter(prefix="/v1/operations", tags=["operations"], route_class=Tra
 Admin = Annotated[Principal, Depends(require(Role.admin))]
 AnyStaff = Annotated[
     Principal,
-    Depends(require(Role.field_worker, Role.case_worker, Role.registrar, Role.partner, Role.service, Role.admin)),
+    Depends(
+        require(Role.field_worker, Role.case_worker, Role.registrar, Role.partner, Role.service, Role.admin)
+    ),
 ]
 
 
 @router.post(
-    "", status_code=201, response_model=OperationRead,
+    "",
+    status_code=201,
+    response_model=OperationRead,
     responses={
         **problem_responses(service.OperationCodeTaken),
         201: {"content": {"application/json": {"examples": OPERATION_READ_EXAMPLES}}},
@@ -38,7 +42,10 @@ AnyStaff = Annotated[
 )
 async def create_operation(
     body: Annotated[OperationCreate, Body(openapi_examples=OPERATION_CREATE_EXAMPLES)],
-    principal: Admin, session: Session, audit: Audit, response: Response,
+    principal: Admin,
+    session: Session,
+    audit: Audit,
+    response: Response,
 ) -> OperationRead:
     """Register a repatriation operation (reference data for persons)."""
     operation = await service.create(session, body, audit=audit)
@@ -47,13 +54,16 @@ async def create_operation(
 
 
 @router.get(
-    "", response_model=Page[OperationRead], responses={
+    "",
+    response_model=Page[OperationRead],
+    responses={
         **problem_responses(InvalidCursor),
         200: {"content": {"application/json": {"examples": OPERATION_PAGE_EXAMPLES}}},
     },
 )
 async def list_operations(
-    principal: AnyStaff, session: Session,
+    principal: AnyStaff,
+    session: Session,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page[OperationRead]:

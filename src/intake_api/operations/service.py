@@ -30,8 +30,11 @@ class OperationCodeTaken(Problem):
 def read(operation: Operation) -> OperationRead:
     """The public form of an operation."""
     return OperationRead(
-        id=operation.id, code=operation.code, names=operation.names,
-        origin_country=operation.origin_country, start_date=operation.start_on,
+        id=operation.id,
+        code=operation.code,
+        names=operation.names,
+        origin_country=operation.origin_country,
+        start_date=operation.start_on,
         created_at=operation.created_at,
     )
 
@@ -45,8 +48,12 @@ async def create(session: AsyncSession, body: OperationCreate, *, audit: AuditTr
     if await by_code(session, body.code) is not None:
         raise OperationCodeTaken(code=body.code)
     operation = Operation(
-        id=uuid.uuid4(), code=body.code, names=body.names.model_dump(exclude_none=True),
-        origin_country=body.origin_country, start_on=body.start_date, created_at=utcnow(),
+        id=uuid.uuid4(),
+        code=body.code,
+        names=body.names.model_dump(exclude_none=True),
+        origin_country=body.origin_country,
+        start_on=body.start_date,
+        created_at=utcnow(),
     )
     session.add(operation)
     try:
@@ -62,13 +69,16 @@ async def by_code(session: AsyncSession, code: str) -> Operation | None:
     return (await session.execute(select(Operation).where(Operation.code == code))).scalar_one_or_none()
 
 
-async def page(session: AsyncSession, *, limit: int, cursor: str | None) -> tuple[list[Operation], str | None]:
+async def page(
+    session: AsyncSession, *, limit: int, cursor: str | None
+) -> tuple[list[Operation], str | None]:
     """Operations oldest first, `limit` at a time."""
     query = select(Operation).order_by(Operation.created_at, Operation.id).limit(limit + 1)
     if cursor is not None:
         after_at, after_id = decode_cursor(cursor)
         query = query.where(
-            (Operation.created_at > after_at) | ((Operation.created_at == after_at) & (Operation.id > after_id))
+            (Operation.created_at > after_at)
+            | ((Operation.created_at == after_at) & (Operation.id > after_id))
         )
     rows = list((await session.execute(query)).scalars())
     next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
@@ -89,5 +99,3 @@ async def ensure_reference_operations(session: AsyncSession, *, audit: AuditTrai
             await create(session, body, audit=audit)
             created.append(body.code)
     return created
-
-

@@ -11,5 +11,7 @@ from apicore.auth import Principal, Role, require
 FieldStaff = Annotated[Principal, Depends(require(Role.field_worker, Role.case_worker, Role.admin))]
 PersonReader = Annotated[
     Principal,
-    Depends(require(Role.field_worker, Role.case_worker, Role.registrar, Role.partner, Role.service, Role.admin)),
+    Depends(
+        require(Role.field_worker, Role.case_worker, Role.registrar, Role.partner, Role.service, Role.admin)
+    ),
 ]

@@ -38,8 +38,15 @@ def need_topic(settings: IntakeSettings) -> OutboxTopic:
     async def deliver(client: httpx.AsyncClient, event: OutboxEvent) -> dict[str, Any] | None:
         payload = event.payload
         return await post_event(
-            client, event, url, api_key=settings.docs_service_key,
-            json_body={"person_id": payload["person_id"], "kind": payload["kind"], "need_id": payload["need_id"]},
+            client,
+            event,
+            url,
+            api_key=settings.docs_service_key,
+            json_body={
+                "person_id": payload["person_id"],
+                "kind": payload["kind"],
+                "need_id": payload["need_id"],
+            },
             accept_conflict=_already_open,
         )
 

@@ -13,7 +13,14 @@ _KK = {
     "birth_date_estimated": False,
     "iin": "920411412076",
     "names": [
-        {"script": "Cyrl", "lang": "kk", "kind": "kazakh", "given": "Айгерім", "family": "Жұмабаева", "patronymic": "Сәрсенқызы"},
+        {
+            "script": "Cyrl",
+            "lang": "kk",
+            "kind": "kazakh",
+            "given": "Айгерім",
+            "family": "Жұмабаева",
+            "patronymic": "Сәрсенқызы",
+        },
         {"script": "Arab", "lang": "ar", "kind": "alias", "given": "أيغريم"},
     ],
     "languages": ["kk", "ru", "ar"],
@@ -43,7 +50,14 @@ _AR = {
     "iin": "٩٥٠١٣٠٤٠٨٨٤٩",
     "names": [
         {"script": "Arab", "lang": "ar", "kind": "alias", "given": "فاطمة", "family": "سريكوفا"},
-        {"script": "Cyrl", "lang": "kk", "kind": "kazakh", "given": "Фатима", "family": "Серікова", "patronymic": "Болатқызы"},
+        {
+            "script": "Cyrl",
+            "lang": "kk",
+            "kind": "kazakh",
+            "given": "Фатима",
+            "family": "Серікова",
+            "patronymic": "Болатқызы",
+        },
     ],
     "languages": ["kk", "ar"],
     "arrival_date": "2019-11-24",
@@ -57,7 +71,9 @@ PERSON_CREATE_EXAMPLES: dict[str, Any] = {
 
 
 def _latin(given: str, family: str | None) -> str:
-    return {"Айгерім": "AIGERIM ZHUMABAEVA", "Амина": "AMINA AKHMETOVA", "Фатима": "FATIMA SERIKOVA"}.get(given, "")
+    return {"Айгерім": "AIGERIM ZHUMABAEVA", "Амина": "AMINA AKHMETOVA", "Фатима": "FATIMA SERIKOVA"}.get(
+        given, ""
+    )
 
 
 def _stored(body: dict[str, Any], *, birth_date: str, iin: str | None, need: str) -> dict[str, Any]:
@@ -67,13 +83,24 @@ def _stored(body: dict[str, Any], *, birth_date: str, iin: str | None, need: str
         "iin": iin,
         "birth_place": None,
         "names": [
-            {"patronymic": None, "family": None, "lang": None, **n, "latin_suggested": _latin(n["given"], n.get("family"))}
+            {
+                "patronymic": None,
+                "family": None,
+                "lang": None,
+                **n,
+                "latin_suggested": _latin(n["given"], n.get("family")),
+            }
             for n in body["names"]
         ],
         "status": "arrived",
         "document_needs": [
-            {"kind": need, "reason": "derived", "delivery": "delivered",
-             "request_id": "7c0e1f2a-3b4c-4d5e-8f60-718293a4b5c6", "delivered_at": "2019-05-09T08:00:02Z"}
+            {
+                "kind": need,
+                "reason": "derived",
+                "delivery": "delivered",
+                "request_id": "7c0e1f2a-3b4c-4d5e-8f60-718293a4b5c6",
+                "delivered_at": "2019-05-09T08:00:02Z",
+            }
         ],
         "warnings": [],
         "version": 1,
@@ -83,9 +110,18 @@ def _stored(body: dict[str, Any], *, birth_date: str, iin: str | None, need: str
 
 
 PERSON_READ_EXAMPLES: dict[str, Any] = {
-    "kk": {"summary": "Тіркелген ана", "value": _stored(_KK, birth_date="1992-04-11", iin="920411412076", need="passport")},
-    "ru": {"summary": "Зарегистрированный ребёнок", "value": _stored(_RU, birth_date="2015-06", iin=None, need="birth_certificate")},
-    "ar": {"summary": "أمّ مسجّلة (الأرقام محفوظة بالأرقام اللاتينية)", "value": _stored(_AR, birth_date="1995-01-30", iin="950130408849", need="passport")},
+    "kk": {
+        "summary": "Тіркелген ана",
+        "value": _stored(_KK, birth_date="1992-04-11", iin="920411412076", need="passport"),
+    },
+    "ru": {
+        "summary": "Зарегистрированный ребёнок",
+        "value": _stored(_RU, birth_date="2015-06", iin=None, need="birth_certificate"),
+    },
+    "ar": {
+        "summary": "أمّ مسجّلة (الأرقام محفوظة بالأرقام اللاتينية)",
+        "value": _stored(_AR, birth_date="1995-01-30", iin="950130408849", need="passport"),
+    },
 }
 
 PERSON_PAGE_EXAMPLES: dict[str, Any] = {

@@ -26,7 +26,9 @@ def _etag(version: int) -> str:
 
 
 @router.post(
-    "", status_code=201, response_model=PersonRead,
+    "",
+    status_code=201,
+    response_model=PersonRead,
     responses={
         **problem_responses(ValidationFailed, service.PersonExists, service.IINTaken),
         201: {"content": {"application/json": {"examples": PERSON_READ_EXAMPLES}}},
@@ -34,7 +36,11 @@ def _etag(version: int) -> str:
 )
 async def register_returnee(
     body: Annotated[PersonCreate, Body(openapi_examples=PERSON_CREATE_EXAMPLES)],
-    principal: FieldStaff, session: Session, audit: Audit, request: Request, response: Response,
+    principal: FieldStaff,
+    session: Session,
+    audit: Audit,
+    request: Request,
+    response: Response,
 ) -> PersonRead:
     """Register a returnee at the arrival point.
 
@@ -49,7 +55,8 @@ async def register_returnee(
 
 
 @router.get(
-    "/{person_id}", response_model=PersonRead,
+    "/{person_id}",
+    response_model=PersonRead,
     responses={
         **problem_responses(service.PersonNotFound),
         200: {"content": {"application/json": {"examples": PERSON_READ_EXAMPLES}}},
@@ -66,22 +73,29 @@ async def get_returnee(
 
 
 @router.get(
-    "", response_model=Page[PersonRead],
+    "",
+    response_model=Page[PersonRead],
     responses={
         **problem_responses(InvalidCursor),
         200: {"content": {"application/json": {"examples": PERSON_PAGE_EXAMPLES}}},
     },
 )
 async def list_returnees(
-    principal: PersonReader, session: Session, audit: Audit,
+    principal: PersonReader,
+    session: Session,
+    audit: Audit,
     operation: Annotated[OperationCode | None, Query(description="Operation code.")] = None,
     category: Annotated[Category | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+    ] = None,
 ) -> Page[PersonRead]:
     """Returnees, oldest registration first; every person listed is audited as read."""
     rows, next_cursor = await service.page(
         session, service.PersonFilters(operation=operation, category=category), limit=limit, cursor=cursor
     )
-    await audit.record_many(session, "person.listed", subject_type="person", subject_ids=[p.id for p, _ in rows])
+    await audit.record_many(
+        session, "person.listed", subject_type="person", subject_ids=[p.id for p, _ in rows]
+    )
     return Page[PersonRead](items=[service.read(p, code) for p, code in rows], next_cursor=next_cursor)

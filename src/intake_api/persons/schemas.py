@@ -32,8 +32,12 @@ class NameIn(RequestModel):
     """One name in one script, as typed (stored in NFC; the Latin form and keys are derived)."""
 
     script: Script = Field(description="ISO 15924: `Arab`, `Cyrl` or `Latn`.")
-    lang: LanguageTag | None = Field(default=None, description="BCP 47 language of this form: `kk`, `ru`, `ar`.")
-    kind: NameKind = Field(description="`birth` (camp papers), `kazakh` (given on return), `document`, `alias`.")
+    lang: LanguageTag | None = Field(
+        default=None, description="BCP 47 language of this form: `kk`, `ru`, `ar`."
+    )
+    kind: NameKind = Field(
+        description="`birth` (camp papers), `kazakh` (given on return), `document`, `alias`."
+    )
     given: NameText
     family: NameText | None = None
     patronymic: NameText | None = None
@@ -49,7 +53,9 @@ class BirthPlace(RequestModel):
 class PersonCreate(RequestModel):
     """A returnee registered at the arrival point."""
 
-    id: uuid.UUID | None = Field(default=None, description="Chosen by the phone offline (UUID); made by the server if absent.")
+    id: uuid.UUID | None = Field(
+        default=None, description="Chosen by the phone offline (UUID); made by the server if absent."
+    )
     operation: OperationCode = Field(description="Code of the operation the person came with.")
     category: Category = Field(description="`child` (under 18 on the arrival day), `woman` or `man`.")
     sex: Sex
@@ -71,10 +77,12 @@ class NameRead(ResponseModel):
     given: str
     family: str | None
     patronymic: str | None
-    latin_suggested: str = Field(description="Suggested Latin form (ICAO Doc 9303 Part 3; Kazakh letters to base letters).")
+    latin_suggested: str = Field(
+        description="Suggested Latin form (ICAO Doc 9303 Part 3; Kazakh letters to base letters)."
+    )
 
 
-class Warning(ResponseModel):  # noqa: A001 - the field teams' word
+class Warning(ResponseModel):
     """Something a person should check; not a refusal."""
 
     code: str = Field(description="`mixed_script`, `iin_mismatch`.")
@@ -112,5 +120,3 @@ class PersonRead(ResponseModel):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
-
-

@@ -60,15 +60,24 @@ class PersonNotFound(Problem):
 
 
 register_field_message("unknown_operation", _l("No operation with this code exists."))
-register_field_message("child_too_old", _l("A child must be under 18 on the arrival day; by this birth date the person is an adult."))
-register_field_message("adult_too_young", _l("An adult must be 18 or older on the arrival day; by this birth date the person is a child."))
+register_field_message(
+    "child_too_old",
+    _l("A child must be under 18 on the arrival day; by this birth date the person is an adult."),
+)
+register_field_message(
+    "adult_too_young",
+    _l("An adult must be 18 or older on the arrival day; by this birth date the person is a child."),
+)
 register_field_message("category_sex", _l("This category does not match the sex given."))
 register_field_message("born_after_arrival", _l("The birth date is after the arrival date."))
 register_field_message("arrival_in_future", _l("The arrival date is in the future."))
 
 _WARNING_MESSAGES = {
     "mixed_script": _l("A word mixes Cyrillic and Latin letters: check for a keyboard slip."),
-    "iin_mismatch": _l("The IIN's digits do not match the birth date or sex. This has been allowed since 2013, but check the number."),
+    "iin_mismatch": _l(
+        "The IIN's digits do not match the birth date or sex. "
+        "This has been allowed since 2013, but check the number."
+    ),
 }
 
 
@@ -145,50 +154,80 @@ async def register(
     person_id = body.id or uuid.uuid4()
     if await session.get(Person, person_id) is not None:
         raise PersonExists(person_id=str(person_id))
-    if body.iin is not None and (
-        await session.execute(select(Person.id).where(Person.iin == body.iin))
-    ).first() is not None:
+    if (
+        body.iin is not None
+        and (await session.execute(select(Person.id).where(Person.iin == body.iin))).first() is not None
+    ):
         raise IINTaken(errors=[FieldError("iin", "iin_taken")])
     now = utcnow()
     person = Person(
-        id=person_id, operation_id=operation.id, category=body.category, sex=body.sex,
-        birth_on=body.birth_date.earliest(), birth_precision=body.birth_date.precision,
+        id=person_id,
+        operation_id=operation.id,
+        category=body.category,
+        sex=body.sex,
+        birth_on=body.birth_date.earliest(),
+        birth_precision=body.birth_date.precision,
         birth_date_estimated=body.birth_date_estimated,
         birth_place=body.birth_place.model_dump(exclude_none=True) if body.birth_place else None,
-        iin=body.iin, languages=list(body.languages), arrival_on=body.arrival_date,
-        status="arrived", warnings=find_warnings(body), version=1, created_at=now, updated_at=now,
+        iin=body.iin,
+        languages=list(body.languages),
+        arrival_on=body.arrival_date,
+        status="arrived",
+        warnings=find_warnings(body),
+        version=1,
+        created_at=now,
+        updated_at=now,
     )
     for position, name in enumerate(body.names):
         keys = derive_name_keys(name.given, name.family, name.patronymic, name.script, name.lang)
         person.names.append(
             PersonName(
-                id=uuid.uuid4(), position=position, script=name.script, lang=name.lang, kind=name.kind,
-                given=name.given, family=name.family, patronymic=name.patronymic,
-                latin=keys.latin, search_key=keys.key, skeleton=keys.skeleton,
+                id=uuid.uuid4(),
+                position=position,
+                script=name.script,
+                lang=name.lang,
+                kind=name.kind,
+                given=name.given,
+                family=name.family,
+                patronymic=name.patronymic,
+                latin=keys.latin,
+                search_key=keys.key,
+                skeleton=keys.skeleton,
             )
         )
     kind = _needed_document(body.category)
     if kind is not None:
         need_id = uuid.uuid4()
         event_id = await enqueue(
-            session, tables, NEED_TOPIC,
+            session,
+            tables,
+            NEED_TOPIC,
             {"need_id": str(need_id), "person_id": str(person_id), "kind": kind},
             aggregate_id=person_id,
         )
         person.needs.append(
             DocumentNeed(
-                id=need_id, kind=kind, reason="derived", delivery="pending",
-                outbox_event_id=event_id, created_at=now,
+                id=need_id,
+                kind=kind,
+                reason="derived",
+                delivery="pending",
+                outbox_event_id=event_id,
+                created_at=now,
             )
         )
-    session.add(person)
     try:
-        await session.flush()
+        async with session.begin_nested():  # a savepoint, so we can look after a failed insert
+            session.add(person)
     except IntegrityError as exc:
         # A concurrent request took the id or the IIN between our checks and the insert.
-        raise PersonExists(person_id=str(person_id)) from exc
+        if await session.get(Person, person_id, populate_existing=True) is not None:
+            raise PersonExists(person_id=str(person_id)) from exc
+        raise IINTaken(errors=[FieldError("iin", "iin_taken")]) from exc
     await audit.record(
-        session, "person.created", subject_type="person", subject_id=person_id,
+        session,
+        "person.created",
+        subject_type="person",
+        subject_id=person_id,
         fields=sorted(body.model_fields_set),
     )
     return person, operation
@@ -249,23 +288,36 @@ def read(person: Person, operation_code: str) -> PersonRead:
     locale = current_locale()
     birth = PartialDate.from_stored(person.birth_on, person.birth_precision)  # type: ignore[arg-type]
     return PersonRead(
-        id=person.id, operation=operation_code, category=person.category,  # type: ignore[arg-type]
-        sex=person.sex,  # type: ignore[arg-type]
-        birth_date=birth.iso(), birth_date_estimated=person.birth_date_estimated,
+        id=person.id,
+        operation=operation_code,
+        category=person.category,
+        sex=person.sex,
+        birth_date=birth.iso(),
+        birth_date_estimated=person.birth_date_estimated,
         birth_place=BirthPlace.model_validate(person.birth_place) if person.birth_place else None,
         iin=person.iin,
         names=[
             NameRead(
-                script=n.script, lang=n.lang, kind=n.kind, given=n.given,  # type: ignore[arg-type]
-                family=n.family, patronymic=n.patronymic, latin_suggested=n.latin,
+                script=n.script,
+                lang=n.lang,
+                kind=n.kind,
+                given=n.given,
+                family=n.family,
+                patronymic=n.patronymic,
+                latin_suggested=n.latin,
             )
             for n in person.names
         ],
-        languages=person.languages, arrival_date=person.arrival_on, status=person.status,
+        languages=person.languages,
+        arrival_date=person.arrival_on,
+        status=person.status,
         document_needs=[
             DocumentNeedRead(
-                kind=need.kind, reason=need.reason, delivery=need.delivery,  # type: ignore[arg-type]
-                request_id=need.request_id, delivered_at=need.delivered_at,
+                kind=need.kind,
+                reason=need.reason,
+                delivery=need.delivery,
+                request_id=need.request_id,
+                delivered_at=need.delivered_at,
             )
             for need in person.needs
         ],
@@ -273,5 +325,7 @@ def read(person: Person, operation_code: str) -> PersonRead:
             Warning(code=w["code"], field=w["field"], message=_WARNING_MESSAGES[w["code"]].render(locale))
             for w in person.warnings
         ],
-        version=person.version, created_at=person.created_at, updated_at=person.updated_at,
+        version=person.version,
+        created_at=person.created_at,
+        updated_at=person.updated_at,
     )

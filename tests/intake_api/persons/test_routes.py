@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 from sqlalchemy import func, select
+from tests.conftest import FIXTURES_DIR, ServiceClient
 
 from apicore.auth import Role
 from intake_api.models import DocumentNeed, Person, platform
-from tests.conftest import FIXTURES_DIR, ServiceClient
 
 
 def fixture_request(family: str, index: int) -> dict[str, Any]:
@@ -35,7 +35,9 @@ class TestRegisterReturnee:
     async def test_child_is_created_with_birth_certificate_need(self, intake: ServiceClient) -> None:
         await seed_operations(intake)
         req = fixture_request("kk", 1)
-        r = await intake.http.post("/v1/persons", json=req["body"], headers={**req["headers"], **intake.auth(Role.field_worker)})
+        r = await intake.http.post(
+            "/v1/persons", json=req["body"], headers={**req["headers"], **intake.auth(Role.field_worker)}
+        )
         assert r.status_code == 201, r.text
         body = r.json()
         assert body["birth_date"] == "2016"
@@ -48,9 +50,13 @@ class TestRegisterReturnee:
     async def test_arabic_indic_digits_are_stored_as_ascii(self, intake: ServiceClient) -> None:
         await seed_operations(intake)
         req = fixture_request("ar", 0)
-        r = await intake.http.post("/v1/persons", json=req["body"], headers={**req["headers"], **intake.auth(Role.field_worker)})
+        r = await intake.http.post(
+            "/v1/persons", json=req["body"], headers={**req["headers"], **intake.auth(Role.field_worker)}
+        )
         assert r.status_code == 201, r.text
-        read = await intake.http.get(f"/v1/persons/{req['body']['id']}", headers=intake.auth(Role.case_worker))
+        read = await intake.http.get(
+            f"/v1/persons/{req['body']['id']}", headers=intake.auth(Role.case_worker)
+        )
         assert read.status_code == 200
         assert read.json()["iin"] == "950130408849"
         assert read.json()["birth_date"] == "1995-01-30"
@@ -75,7 +81,9 @@ class TestRegisterReturnee:
         assert r.status_code == 422
         assert r.headers["content-type"].startswith("application/problem+json")
         assert r.headers["content-language"] == "ar"
-        read = await intake.http.get(f"/v1/persons/{first['body']['id']}", headers=intake.auth(Role.case_worker))
+        read = await intake.http.get(
+            f"/v1/persons/{first['body']['id']}", headers=intake.auth(Role.case_worker)
+        )
         assert read.json()["birth_date"] == "2019"
 
     async def test_refused_request_leaves_nothing_under_its_key(self, intake: ServiceClient) -> None:
@@ -92,7 +100,9 @@ class TestRegisterReturnee:
     async def test_adult_registered_as_child_is_refused_naming_category(self, intake: ServiceClient) -> None:
         await seed_operations(intake)
         req = fixture_request("ru", 3)
-        r = await intake.http.post("/v1/persons", json=req["body"], headers={**req["headers"], **intake.auth(Role.field_worker)})
+        r = await intake.http.post(
+            "/v1/persons", json=req["body"], headers={**req["headers"], **intake.auth(Role.field_worker)}
+        )
         assert r.status_code == 422
         assert [e["field"] for e in r.json()["errors"]] == ["category"]
         assert r.headers["content-language"] == "ru"
@@ -103,7 +113,9 @@ class TestRegisterReturnee:
     async def test_string_for_boolean_is_refused(self, intake: ServiceClient) -> None:
         await seed_operations(intake)
         req = fixture_request("ru", 5)
-        r = await intake.http.post("/v1/persons", json=req["body"], headers={**req["headers"], **intake.auth(Role.field_worker)})
+        r = await intake.http.post(
+            "/v1/persons", json=req["body"], headers={**req["headers"], **intake.auth(Role.field_worker)}
+        )
         assert r.status_code == 422
         assert [e["field"] for e in r.json()["errors"]] == ["birth_date_estimated"]
 
@@ -111,7 +123,9 @@ class TestRegisterReturnee:
         await seed_operations(intake)
         for index, code, field in ((2, "mixed_script", "names.1.family"), (4, "iin_mismatch", "iin")):
             req = fixture_request("ru", index)
-            r = await intake.http.post("/v1/persons", json=req["body"], headers={**req["headers"], **intake.auth(Role.field_worker)})
+            r = await intake.http.post(
+                "/v1/persons", json=req["body"], headers={**req["headers"], **intake.auth(Role.field_worker)}
+            )
             assert r.status_code == 201, r.text
             warnings = r.json()["warnings"]
             assert [(w["code"], w["field"]) for w in warnings] == [(code, field)]
@@ -120,21 +134,29 @@ class TestRegisterReturnee:
     async def test_unknown_field_is_refused_naming_it(self, intake: ServiceClient) -> None:
         await seed_operations(intake)
         req = fixture_request("ar", 5)
-        r = await intake.http.post("/v1/persons", json=req["body"], headers={**req["headers"], **intake.auth(Role.field_worker)})
+        r = await intake.http.post(
+            "/v1/persons", json=req["body"], headers={**req["headers"], **intake.auth(Role.field_worker)}
+        )
         assert r.status_code == 422
         assert [e["field"] for e in r.json()["errors"]] == ["nickname"]
         assert r.json()["title"] != "Validation failed"  # Arabic, not the English fallback
 
 
 class TestValidationDetail:
-    async def test_detail_counts_invalid_fields_in_the_plural_form_of_the_language(self, intake: ServiceClient) -> None:
+    async def test_detail_counts_invalid_fields_in_the_plural_form_of_the_language(
+        self, intake: ServiceClient
+    ) -> None:
         await seed_operations(intake)
         body = fixture_request("ru", 0)["body"]
         bad = {"category": "alien", "sex": "x", "birth_date": "1990-13", "iin": "1", "arrival_date": "soon"}
         details = {}
         for n in (1, 2, 5):
             broken = {**body, **dict(list(bad.items())[:n])}
-            r = await intake.http.post("/v1/persons", json=broken, headers={"Accept-Language": "ru", **intake.auth(Role.field_worker)})
+            r = await intake.http.post(
+                "/v1/persons",
+                json=broken,
+                headers={"Accept-Language": "ru", **intake.auth(Role.field_worker)},
+            )
             assert r.status_code == 422
             assert len(r.json()["errors"]) == n
             details[n] = r.json()["detail"]
@@ -142,3 +164,37 @@ class TestValidationDetail:
         assert details[1].startswith("1 поле ")
         assert details[2].startswith("2 поля ")
         assert details[5].startswith("5 полей ")
+
+
+class TestUniqueness:
+    async def test_iin_held_by_another_person_is_409_naming_iin(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        first = fixture_request("kk", 0)["body"]
+        second = {**first, "id": "5a110000-0000-4000-8000-0000000000ff"}
+        assert (
+            await intake.http.post("/v1/persons", json=first, headers=intake.auth(Role.field_worker))
+        ).status_code == 201
+        r = await intake.http.post(
+            "/v1/persons", json=second, headers={"Accept-Language": "kk", **intake.auth(Role.field_worker)}
+        )
+        assert r.status_code == 409
+        assert r.json()["type"].endswith("iin-taken")
+        assert [e["field"] for e in r.json()["errors"]] == ["iin"]
+        assert await count(intake, Person.__table__) == 1
+
+    async def test_concurrent_persons_with_one_iin_give_one_person_and_iin_conflicts(
+        self, intake: ServiceClient
+    ) -> None:
+        import asyncio
+
+        await seed_operations(intake)
+        base = fixture_request("kk", 0)["body"]
+        bodies = [{**base, "id": f"5a110000-0000-4000-8000-0000000001{i:02d}"} for i in range(8)]
+        answers = await asyncio.gather(
+            *(intake.http.post("/v1/persons", json=b, headers=intake.auth(Role.field_worker)) for b in bodies)
+        )
+        statuses = sorted(a.status_code for a in answers)
+        assert statuses == [201] + [409] * 7
+        assert all(a.json()["type"].endswith("iin-taken") for a in answers if a.status_code == 409)
+        assert await count(intake, Person.__table__) == 1
+        assert await count(intake, platform.outbox_event) == 1
