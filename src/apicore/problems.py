@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
@@ -316,6 +317,12 @@ async def _http_handler(request: Request, exc: Exception) -> Response:
     return problem.to_response(_instance(request))
 
 
+async def _stale_handler(request: Request, exc: Exception) -> Response:
+    from apicore.versioning import StaleRecord  # versioning builds on this module
+
+    return StaleRecord().to_response(_instance(request))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Render `Problem`, validation and HTTP errors as localised problem documents.
 
@@ -325,6 +332,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _problem_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.add_exception_handler(StaleDataError, _stale_handler)
 
 
 def problem_responses(*problems: type[Problem]) -> dict[int | str, dict[str, Any]]:
