@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+INTAKE_PORT ?= 8000
+DOCS_PORT ?= 8001
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint openapi migrate clean
@@ -11,6 +13,7 @@ help: ## list every target
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
+	@echo "Setting up .venv and installing the project (the first time takes a few minutes) ..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,dev]'
@@ -19,7 +22,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create .venv and install the project with its test tools
 
 run: $(STAMP) ## migrate SQLite under var/, mint dev keys, start both services (Ctrl-C stops both)
-	@$(BIN)/python -m apicore.devrun
+	@INTAKE_PORT=$(INTAKE_PORT) DOCS_PORT=$(DOCS_PORT) $(BIN)/python -m apicore.devrun
 
 test: $(STAMP) ## run the whole suite (SQLite; PostgreSQL too when TEST_POSTGRES_URL is set)
 	$(BIN)/pytest -q

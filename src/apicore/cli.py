@@ -16,11 +16,20 @@ from pydantic import ValidationError
 from apicore import migrations
 from apicore.auth import Role, create_key, revoke_keys
 from apicore.db import Database
+from apicore.logs import configure_logging
 from apicore.openapi import build_openapi
 from apicore.settings import ServiceSettings
 from apicore.tables import PlatformTables
 
 ExtraCommand = Callable[[ServiceSettings, argparse.Namespace], int]
+
+
+def _key_name(value: str) -> str:
+    """A key's name: 1–100 visible characters (who holds it: a person, a system)."""
+    value = value.strip()
+    if not 1 <= len(value) <= 100 or not value.isprintable():
+        raise argparse.ArgumentTypeError("a key name is 1 to 100 printable characters")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +61,9 @@ class ServiceCLI:
         sub.add_parser("migrate", help="migrate the database to the latest revision")
         create = sub.add_parser("create-key", help="create an API key and print it once")
         create.add_argument("--role", required=True, choices=[r.value for r in Role])
-        create.add_argument("--name", required=True)
+        create.add_argument("--name", required=True, type=_key_name)
         revoke = sub.add_parser("revoke-key", help="revoke every active key with this name")
-        revoke.add_argument("--name", required=True)
+        revoke.add_argument("--name", required=True, type=_key_name)
         sub.add_parser("openapi", help="print the OpenAPI document as JSON")
         dev = sub.add_parser(
             "mint-dev-keys", help="revoke the previous development keys and print a new one per role"
@@ -75,8 +84,10 @@ class ServiceCLI:
         if args.command == "serve":
             import uvicorn
 
+            configure_logging(settings.log_level, service=self.prog.replace("-", "_"))
             uvicorn.run(
                 self.app_factory,
+                log_config=None,  # our JSON logging, configured above
                 factory=True,
                 host=args.host,
                 port=args.port,
@@ -94,6 +105,9 @@ class ServiceCLI:
             return 0
         if args.command == "revoke-key":
             count = asyncio.run(self._revoke(settings, args.name))
+            if count == 0:
+                print(f"{self.prog}: no active key is named {args.name}", file=sys.stderr)  # noqa: T201
+                return 1
             print(f"revoked {count} key(s) named {args.name}")  # noqa: T201
             return 0
         if args.command == "mint-dev-keys":

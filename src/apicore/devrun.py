@@ -8,13 +8,28 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
-INTAKE_PORT = 8000
-DOCS_PORT = 8001
+INTAKE_PORT = int(os.environ.get("INTAKE_PORT", "8000"))
+DOCS_PORT = int(os.environ.get("DOCS_PORT", "8001"))
+
+
+def _port_taken(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
 
 
 def _cli(name: str) -> list[str]:
@@ -32,6 +47,14 @@ def _keys(output: str) -> dict[str, str]:
 
 def main() -> int:
     """Prepare and start both services; returns when both have stopped."""
+    taken = [port for port in (INTAKE_PORT, DOCS_PORT) if _port_taken(port)]
+    if taken:
+        print(  # noqa: T201
+            f"Port(s) {', '.join(map(str, taken))} already in use on 127.0.0.1. Stop what listens there, "
+            "or choose others: make run INTAKE_PORT=8100 DOCS_PORT=8101",
+            file=sys.stderr,
+        )
+        return 2
     Path("var").mkdir(exist_ok=True)
     env = dict(os.environ)
     env.setdefault("INTAKE_DATABASE_URL", "sqlite+aiosqlite:///var/intake.db")
@@ -41,6 +64,8 @@ def main() -> int:
     _run([*intake, "migrate"], env)
     _run([*docs, "migrate"], env)
     _run([*intake, "seed-operations"], env)
+    print("Loading invented demo families into an empty database ...", flush=True)  # noqa: T201
+    print(_run([*intake, "demo-data", "--seed", "1", "--if-empty"], env).strip(), flush=True)  # noqa: T201
     intake_keys = _keys(_run([*intake, "mint-dev-keys"], env))
     docs_keys = _keys(_run([*docs, "mint-dev-keys"], env))
     env["INTAKE_DOCS_SERVICE_KEY"] = docs_keys["service"]
@@ -51,7 +76,13 @@ def main() -> int:
         subprocess.Popen([*docs, "serve", "--port", str(DOCS_PORT)], env=env),  # noqa: S603
         subprocess.Popen([*intake, "serve", "--port", str(INTAKE_PORT)], env=env),  # noqa: S603
     ]
-    time.sleep(1.5)
+    deadline = time.monotonic() + 30
+    while not all(_healthy(port) for port in (INTAKE_PORT, DOCS_PORT)):
+        if any(p.poll() is not None for p in processes) or time.monotonic() > deadline:
+            print("A service did not start: see its log above.", file=sys.stderr)  # noqa: T201
+            _stop(processes)
+            return 1
+        time.sleep(0.2)
     lines = [
         "",
         f"intake_api    http://127.0.0.1:{INTAKE_PORT}/docs   (ReDoc: /redoc)",
@@ -70,15 +101,19 @@ def main() -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        for p in processes:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        for p in processes:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        _stop(processes)
     return max((p.returncode or 0) for p in processes)
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for p in processes:
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+    for p in processes:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
 
 
 if __name__ == "__main__":

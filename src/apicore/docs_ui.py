@@ -65,6 +65,21 @@ def assets_dir() -> Path:
     return root
 
 
+# The pages may load nothing from elsewhere: ReDoc's bundle still fetches its vendor logo from a
+# CDN, and on an isolated network any such request hangs or leaks that someone is reading.
+# The browser enforces this (CSP Level 3); inline script and style are the pages' own.
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+def _offline(page: HTMLResponse) -> HTMLResponse:
+    page.headers["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY
+    return page
+
+
 def install_offline_docs(
     app: FastAPI,
     *,
@@ -98,25 +113,29 @@ def install_offline_docs(
 
     async def swagger_ui_html(request: Request) -> HTMLResponse:
         root = _root(request)
-        return get_swagger_ui_html(
-            openapi_url=root + openapi_url,
-            title=f"{page_title} - Swagger UI",
-            swagger_js_url=f"{root}{ASSETS_PREFIX}/{SWAGGER_JS}",
-            swagger_css_url=f"{root}{ASSETS_PREFIX}/{SWAGGER_CSS}",
-            swagger_favicon_url=f"{root}{ASSETS_PREFIX}/{FAVICON}",
-            oauth2_redirect_url=root + oauth2_redirect_url if oauth2_redirect_url else None,
-            init_oauth=app.swagger_ui_init_oauth,
-            swagger_ui_parameters=swagger_parameters,
+        return _offline(
+            get_swagger_ui_html(
+                openapi_url=root + openapi_url,
+                title=f"{page_title} - Swagger UI",
+                swagger_js_url=f"{root}{ASSETS_PREFIX}/{SWAGGER_JS}",
+                swagger_css_url=f"{root}{ASSETS_PREFIX}/{SWAGGER_CSS}",
+                swagger_favicon_url=f"{root}{ASSETS_PREFIX}/{FAVICON}",
+                oauth2_redirect_url=root + oauth2_redirect_url if oauth2_redirect_url else None,
+                init_oauth=app.swagger_ui_init_oauth,
+                swagger_ui_parameters=swagger_parameters,
+            )
         )
 
     async def redoc_html(request: Request) -> HTMLResponse:
         root = _root(request)
-        return get_redoc_html(
-            openapi_url=root + openapi_url,
-            title=f"{page_title} - ReDoc",
-            redoc_js_url=f"{root}{ASSETS_PREFIX}/{REDOC_JS}",
-            redoc_favicon_url=f"{root}{ASSETS_PREFIX}/{FAVICON}",
-            with_google_fonts=False,
+        return _offline(
+            get_redoc_html(
+                openapi_url=root + openapi_url,
+                title=f"{page_title} - ReDoc",
+                redoc_js_url=f"{root}{ASSETS_PREFIX}/{REDOC_JS}",
+                redoc_favicon_url=f"{root}{ASSETS_PREFIX}/{FAVICON}",
+                with_google_fonts=False,
+            )
         )
 
     app.add_route(docs_url, swagger_ui_html, include_in_schema=False)

@@ -22,14 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from apicore.db import Database, utcnow
-from apicore.i18n import _l
+from apicore.i18n import _l, current_locale
 from apicore.problems import FieldError, Problem
 from apicore.tables import PlatformTables
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 # Headers a replay must repeat; the rest (dates, request id, language) belong to the new answer.
-_KEPT_HEADERS = ("content-type", "location", "etag")
+_KEPT_HEADERS = ("content-type", "content-language", "location", "etag")
 _KEY_SHAPE = re.compile(r"[\x21-\x7e]{1,255}", re.ASCII)
 
 
@@ -184,6 +184,8 @@ class IdempotencyStore:
         """
         t = self.table
         headers = {k: response.headers[k] for k in _KEPT_HEADERS if k in response.headers}
+        # The middleware adds the language after the handler: record the one the body was written in.
+        headers.setdefault("content-language", current_locale())
         now = utcnow()
         result = await session.execute(
             update(t)

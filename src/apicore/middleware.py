@@ -80,10 +80,10 @@ class ServiceMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
-                message_headers = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"content-language"
-                ]
-                message_headers.append((b"content-language", locale.encode()))
+                message_headers = list(message.get("headers", []))
+                # A replayed answer keeps the language it was written in; others get ours.
+                if not any(k.lower() == b"content-language" for k, _ in message_headers):
+                    message_headers.append((b"content-language", locale.encode()))
                 message = {**message, "headers": message_headers}
             await send(message)
 

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any, ClassVar
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -22,6 +24,8 @@ from starlette.routing import Match
 
 from apicore.i18n import LazyText, _l, _nl, current_locale
 from apicore.requestids import current_request_id
+
+log = structlog.get_logger("apicore.problems")
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:returnee-registry:problem:"
@@ -168,6 +172,23 @@ class ServiceUnavailable(Problem):
     detail = _l("The service cannot answer right now. Try again shortly.")
 
 
+class DatabaseUnavailable(Problem):
+    status = 503
+    slug = "database-unavailable"
+    title = _l("Service unavailable")
+    detail = _l("The database cannot be reached. Try again shortly.")
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "5"})
+
+
+class MalformedBody(Problem):
+    status = 400
+    slug = "malformed-body"
+    title = _l("Malformed request body")
+    detail = _l("The body could not be read: send JSON encoded as UTF-8.")
+
+
 class InternalError(Problem):
     status = 500
     slug = "internal-error"
@@ -220,6 +241,8 @@ _FIELD_MESSAGES: dict[str, LazyText] = {
     "control_character": _l("Must not contain control characters."),
     "bidi_control": _l("Must not contain text-direction control characters."),
     "value_error": _l("Invalid value."),
+    "string_unicode": _l("Contains a broken character (a lone surrogate)."),
+    "invisible_character": _l("Must not contain invisible or formatting characters."),
 }
 _FALLBACK_MESSAGE = _l("Invalid value.")
 
@@ -257,14 +280,26 @@ def field_path(loc: Iterable[Any]) -> str:
     return ".".join(parts)
 
 
+MAX_FIELD_ERRORS = 50
+"""A body with more invalid fields gets the first 50 and `errors_total`: a small request never
+gets a huge answer."""
+
+
 def validation_problem(errors: Iterable[Mapping[str, Any]]) -> ValidationFailed:
-    """A 422 problem from pydantic / FastAPI error dicts."""
+    """A 422 problem from pydantic / FastAPI error dicts (at most `MAX_FIELD_ERRORS` of them)."""
     field_errors = []
+    total = 0
     for err in errors:
+        total += 1
+        if len(field_errors) >= MAX_FIELD_ERRORS:
+            continue
         ctx = dict(err.get("ctx") or {})
         ctx.pop("error", None)
-        field_errors.append(FieldError(field=field_path(err.get("loc", ())), code=err["type"], params=ctx))
-    return ValidationFailed(errors=field_errors)
+        # A JSON syntax error's location is a byte offset, not a field: it concerns the body.
+        path = "" if err["type"] == "json_invalid" else field_path(err.get("loc", ()))
+        field_errors.append(FieldError(field=path, code=err["type"], params=ctx))
+    extensions = {"errors_total": total} if total > len(field_errors) else None
+    return ValidationFailed(errors=field_errors, extensions=extensions)
 
 
 def _instance(request: Request) -> str:
@@ -307,6 +342,8 @@ async def _http_handler(request: Request, exc: Exception) -> Response:
     problem: Problem
     if exc.status_code == 404:
         problem = NotFound(headers=headers)
+    elif exc.status_code == 400:
+        problem = MalformedBody(headers=headers)
     elif exc.status_code == 405:
         allowed = _allowed_methods(request)
         if allowed:
@@ -323,6 +360,12 @@ async def _stale_handler(request: Request, exc: Exception) -> Response:
     return StaleRecord().to_response(_instance(request))
 
 
+async def _unreachable_handler(request: Request, exc: Exception) -> Response:
+    # The database (or its network) failed us: a transient 503 the client may retry, not a 500.
+    log.warning("database.unreachable", error=type(exc).__name__)
+    return DatabaseUnavailable().to_response(_instance(request))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Render `Problem`, validation and HTTP errors as localised problem documents.
 
@@ -333,6 +376,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(StaleDataError, _stale_handler)
+    for unreachable in (OperationalError, InterfaceError, ConnectionError, TimeoutError):
+        app.add_exception_handler(unreachable, _unreachable_handler)
 
 
 def problem_responses(*problems: type[Problem]) -> dict[int | str, dict[str, Any]]:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+import uuid
 from typing import Annotated, Any, Generic, TypeVar
 
+from babel import Locale
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -45,12 +47,51 @@ class ResponseModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+# Characters that change how text looks or reads without being letters: format controls (Cf,
+# zero-width joiners and BOM included), line/paragraph separators, private use, noncharacters.
+# In a name they only hide spoofing or typing accidents.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Zl", "Zp", "Co"})
+
+
+def _has_invisible(value: str) -> bool:
+    return any(
+        unicodedata.category(ch) in _INVISIBLE_CATEGORIES
+        or (ord(ch) & 0xFFFE) == 0xFFFE
+        or 0xFDD0 <= ord(ch) <= 0xFDEF
+        for ch in value
+    )
+
+
 def _storable(value: str) -> str:
     problem = storable_text_problem(value)
     if problem is not None:
         raise PydanticCustomError(problem, "text cannot be stored")
     if has_bidi_controls(value):
         raise PydanticCustomError("bidi_control", "text-direction control characters")
+    if _has_invisible(value):
+        raise PydanticCustomError("invisible_character", "invisible or formatting characters")
+    return unicodedata.normalize("NFC", value)
+
+
+def not_nil_uuid(value: uuid.UUID) -> uuid.UUID:
+    """Refuse the nil UUID (all zeros): a phone that sends it has not made an id."""
+    if value.int == 0:
+        raise PydanticCustomError("nil_uuid", "the nil UUID is not an id")
+    return value
+
+
+register_field_message("nil_uuid", _l("The nil UUID is not an id: make a random one (UUID version 4)."))
+
+
+def storable_multiline(value: str) -> str:
+    """Validator of free text: like names, but newlines and tabs are allowed (NFC)."""
+    problem = storable_text_problem(value, allow_newlines=True)
+    if problem is not None:
+        raise PydanticCustomError(problem, "text cannot be stored")
+    if has_bidi_controls(value):
+        raise PydanticCustomError("bidi_control", "text-direction control characters")
+    if _has_invisible(value):
+        raise PydanticCustomError("invisible_character", "invisible or formatting characters")
     return unicodedata.normalize("NFC", value)
 
 
@@ -87,6 +128,10 @@ def _parse_iin(value: Any) -> str:
     folded = fold_digits(value.strip())
     if len(folded) != 12 or not folded.isascii() or not folded.isdigit():
         raise PydanticCustomError("iin_format", "an IIN is 12 digits")
+    # Decree No. 406: YYMMDD, then a century-and-sex digit 1-6. Since 2013 the date need not be
+    # the holder's, but it is still a month and a day, and the 7th digit is still 1-6.
+    if not ("01" <= folded[2:4] <= "12" and "01" <= folded[4:6] <= "31" and folded[6] in "123456"):
+        raise PydanticCustomError("iin_format", "not the shape of an IIN")
     if not is_valid_iin(folded):
         raise PydanticCustomError("iin_check_digit", "the IIN check digit does not match")
     return folded
@@ -194,7 +239,25 @@ LanguageTag = Annotated[
     StringConstraints(min_length=2, max_length=35, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$"),
     AfterValidator(_language_tag),
 ]
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$", min_length=2, max_length=2)]
+# ISO 3166-1 alpha-2 codes as CLDR (through Babel) knows them, less its non-country codes.
+_COUNTRIES = frozenset(
+    code
+    for code in Locale("en").territories
+    if len(code) == 2 and code.isalpha() and code not in {"ZZ", "EU", "EZ", "UN", "QO"}
+)
+
+
+def _country(value: str) -> str:
+    if value not in _COUNTRIES:
+        raise PydanticCustomError("country_code", "not an ISO 3166-1 alpha-2 country")
+    return value
+
+
+register_field_message("country_code", _l("Must be an ISO 3166 country code such as KZ, SY or IQ."))
+
+CountryCode = Annotated[
+    str, StringConstraints(pattern=r"^[A-Z]{2}$", min_length=2, max_length=2), AfterValidator(_country)
+]
 """ISO 3166-1 alpha-2 country code, upper case (`SY`, `IQ`, `KZ`)."""
 
 ItemT = TypeVar("ItemT")

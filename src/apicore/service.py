@@ -17,30 +17,20 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.responses import Response
 
+from apicore.audit import audit_router
 from apicore.db import Database
 from apicore.docs_ui import install_offline_docs
-from apicore.i18n import _l
 from apicore.idempotency import IdempotencyStore
 from apicore.logs import configure_logging
 from apicore.middleware import HTTPMetrics, ServiceMiddleware
 from apicore.openapi import install_openapi
 from apicore.outbox import Dispatcher, OutboxTopic
-from apicore.problems import Problem, install_problem_handlers, problem_responses
+from apicore.problems import DatabaseUnavailable, install_problem_handlers, problem_responses
 from apicore.requestids import REQUEST_ID_HEADER, is_plausible_request_id
 from apicore.settings import ServiceSettings
 from apicore.tables import PlatformTables
 
 log = structlog.get_logger("apicore.service")
-
-
-class DatabaseUnavailable(Problem):
-    status = 503
-    slug = "database-unavailable"
-    title = _l("Service unavailable")
-    detail = _l("The database cannot be reached. Try again shortly.")
-
-    def __init__(self) -> None:
-        super().__init__(headers={"Retry-After": "5"})
 
 
 @dataclass(slots=True)
@@ -136,6 +126,7 @@ def create_service_app(
     install_problem_handlers(app)
     for router in routers:
         app.include_router(router)
+    app.include_router(audit_router())
     app.include_router(_operations_router(metrics))
     app.add_middleware(ServiceMiddleware, max_body_bytes=settings.max_body_bytes, metrics=metrics)
     app.add_middleware(

@@ -28,7 +28,9 @@ class ServiceSettings(BaseSettings):
     outbox_enabled: bool = True
     """Run the outbox dispatcher inside the service process."""
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
-    outbox_max_attempts: int = Field(default=12, ge=1, le=100)
+    outbox_max_attempts: int = Field(default=1000, ge=1, le=100_000)
+    """Attempts before an event is kept as dead: with the 5-minute cap, about 3.5 days of an
+    unreachable receiver (a network that is down for a weekend loses nothing)."""
     outbox_backoff_base_seconds: float = Field(default=0.5, gt=0, le=60)
     outbox_backoff_cap_seconds: float = Field(default=300.0, gt=0, le=86_400)
     http_timeout_seconds: float = Field(default=5.0, gt=0, le=120)

@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from apicore.auth import RoleRequirement, Unauthorized, authenticate, bearer_token, hash_key
 from apicore.idempotency import Claim, parse_key, request_fingerprint
+from apicore.problems import UnsupportedMediaType
 
 
 def _required_roles(route: APIRoute) -> list[str]:
@@ -54,8 +55,11 @@ class TransactionalRoute(APIRoute):
         async def run_in_transaction(request: Request) -> Response:
             ctx = request.app.state.ctx
             claim: Claim | None = None
+            if self.body_field is not None and request.method in {"POST", "PUT", "PATCH"}:
+                _require_json(request)
             raw_key = request.headers.get("idempotency-key")
-            if request.method == "POST" and raw_key is not None:
+            # Without a key to scope it, a request is refused (401) before any key is kept.
+            if request.method == "POST" and raw_key is not None and bearer_token(request) is not None:
                 key = parse_key(raw_key)
                 body = await request.body()
                 scope = hash_key(bearer_token(request) or "")
@@ -101,6 +105,16 @@ class TransactionalRoute(APIRoute):
             return response
 
         return run_in_transaction
+
+
+def _require_json(request: Request) -> None:
+    """Refuse a body that is not JSON (`application/json` or any `+json`) with 415."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
+        return
+    if not media and request.headers.get("content-length") in {None, "0"}:
+        return  # no body at all: the handler says which fields are missing
+    raise UnsupportedMediaType
 
 
 def _session(request: Request) -> AsyncSession:

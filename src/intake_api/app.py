@@ -9,7 +9,11 @@ from intake_api import models
 from intake_api.operations.routes import router as operations_router
 from intake_api.persons.document_needs import need_topic
 from intake_api.persons.routes import router as persons_router
+from intake_api.relations.routes import household_router
+from intake_api.relations.routes import router as relations_router
+from intake_api.relatives.routes import router as relatives_router
 from intake_api.settings import IntakeSettings
+from intake_api.vocabularies.routes import router as vocabularies_router
 
 VERSION = "0.1.0"
 DESCRIPTION = """\
@@ -38,10 +42,31 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         version=VERSION,
         settings=settings,
         tables=models.platform,
-        routers=[operations_router, persons_router],
+        routers=[
+            operations_router,
+            persons_router,
+            relations_router,
+            household_router,
+            relatives_router,
+            vocabularies_router,
+        ],
         outbox_topics=topics,
         openapi_tags=[
             {"name": "operations", "description": "Repatriation operations and service health."},
             {"name": "persons", "description": "Returnees: registration, names, document needs."},
+            {
+                "name": "relations",
+                "description": "Family links between returnees (kept from both sides) and the households "
+                "they form: a mother and the children who travelled with her.",
+            },
+            {
+                "name": "relatives",
+                "description": "Relatives in Kazakhstan who may host a family: region, contact (case "
+                "workers only), decision to host, refusals kept and counted.",
+            },
+            {
+                "name": "vocabularies",
+                "description": "Every code list with labels in the caller's language, cacheable by ETag.",
+            },
         ],
     )

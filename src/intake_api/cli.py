@@ -33,6 +33,21 @@ def _run_seed(settings: ServiceSettings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=1, help="the same seed gives the same programme")
+    parser.add_argument("--families", type=int, default=30, choices=range(1, 501), metavar="1..500")
+    parser.add_argument("--if-empty", action="store_true", help="do nothing when persons exist")
+
+
+def _run_demo(settings: ServiceSettings, args: argparse.Namespace) -> int:
+    from intake_api import demo
+
+    assert isinstance(settings, IntakeSettings)
+    created = demo.run(settings, seed=args.seed, families=args.families, only_if_empty=args.if_empty)
+    print(f"demo data: {created} invented persons created")  # noqa: T201
+    return 0
+
+
 CLI = ServiceCLI(
     prog="intake-api",
     app_factory="intake_api.app:create_app",
@@ -46,7 +61,12 @@ CLI = ServiceCLI(
             "create the reference operations (zhusan-2, rusafa) if absent",
             lambda p: None,
             _run_seed,
-        )
+        ),
+        "demo-data": (
+            "fill an empty database with invented families (for exploring /docs)",
+            _add_demo_arguments,
+            _run_demo,
+        ),
     },
 )
 

@@ -2,6 +2,22 @@
 
 from intake_api.database import Base, platform
 from intake_api.operations.models import Operation
-from intake_api.persons.models import DocumentNeed, Person, PersonName
+from intake_api.persons.models import DocumentNeed, Person, PersonName, PersonNameToken, StatusEvent
+from intake_api.relations.models import Household, HouseholdMember, PersonRelation
+from intake_api.relatives.models import Relative, RelativeDecision
 
-__all__ = ["Base", "DocumentNeed", "Operation", "Person", "PersonName", "platform"]
+__all__ = [
+    "Base",
+    "DocumentNeed",
+    "Household",
+    "HouseholdMember",
+    "Operation",
+    "Person",
+    "PersonName",
+    "PersonNameToken",
+    "PersonRelation",
+    "Relative",
+    "RelativeDecision",
+    "StatusEvent",
+    "platform",
+]

@@ -219,3 +219,19 @@ async def test_no_schema_means_no_docs() -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=ORIGIN) as c:
         assert (await c.get("/docs")).status_code == 404
         assert (await c.get("/redoc")).status_code == 404
+
+
+async def test_docs_pages_forbid_the_browser_to_load_anything_from_elsewhere() -> None:
+    from fastapi import FastAPI
+
+    from apicore.docs_ui import install_offline_docs
+
+    app = FastAPI(docs_url=None, redoc_url=None)
+    install_offline_docs(app, title="t")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        for path in ("/docs", "/redoc"):
+            policy = (await client.get(path)).headers["content-security-policy"]
+            directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+            assert directives["default-src"] == "'self'"
+            assert directives["img-src"] == "'self' data:"
+            assert directives["connect-src"] == "'self'"

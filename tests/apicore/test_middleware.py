@@ -351,3 +351,24 @@ class TestReadiness:
             await intake.db.engine.dispose()
             intake.db.engine = original
         assert (await intake.http.get("/readyz")).status_code == 200
+
+
+class TestDatabaseDown:
+    async def test_a_normal_endpoint_answers_503_not_500(self, intake: ServiceClient) -> None:
+        from apicore.db import create_sessionmaker
+
+        original_engine, original_sessions = intake.db.engine, intake.db.sessions
+        # Port 1 on loopback: nothing listens, the connection is refused at once.
+        intake.db.engine = create_async_engine("postgresql+asyncpg://nobody:nothing@127.0.0.1:1/intake")
+        intake.db.sessions = create_sessionmaker(intake.db.engine)
+        try:
+            r = await intake.http.get(
+                "/v1/operations", headers={**intake.auth(Role.case_worker), "Accept-Language": "ru"}
+            )
+        finally:
+            await intake.db.engine.dispose()
+            intake.db.engine, intake.db.sessions = original_engine, original_sessions
+        assert r.status_code == 503
+        assert r.headers["retry-after"].isdigit()
+        assert r.headers["content-language"] == "ru"
+        assert "nobody" not in r.text

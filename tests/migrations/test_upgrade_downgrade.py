@@ -22,8 +22,12 @@ from apicore import migrations
 from apicore.db import create_engine
 
 PLATFORM_TABLES = {"api_key", "idempotency_record", "audit_event", "outbox_event"}
+# Family links, households, relatives in Kazakhstan and their decisions (intake_0003).
+FAMILY_TABLES = {"person_relation", "household", "household_member", "relative", "relative_decision"}
 EXPECTED_TABLES = {
-    "intake": PLATFORM_TABLES | {"operation", "person", "person_name", "document_need"},
+    "intake": PLATFORM_TABLES
+    | {"operation", "person", "person_name", "person_name_token", "status_event", "document_need"}
+    | FAMILY_TABLES,
     "docs": PLATFORM_TABLES | {"document_request"},
 }
 VERSION_TABLE = "alembic_version"

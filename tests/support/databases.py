@@ -33,11 +33,19 @@ def _asyncpg_dsn(url: str, database: str | None = None) -> str:
 
 
 async def _pg_admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(_asyncpg_dsn(url))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+    # DROP ... WITH (FORCE) can meet a backend it may not end (an autovacuum worker on the
+    # database a moment after a test): that passes, so try again briefly.
+    for attempt in range(20):
+        conn = await asyncpg.connect(_asyncpg_dsn(url))
+        try:
+            await conn.execute(sql)
+            return
+        except (asyncpg.InsufficientPrivilegeError, asyncpg.ObjectInUseError):
+            if attempt == 19 or not sql.startswith("DROP"):
+                raise
+        finally:
+            await conn.close()
+        await asyncio.sleep(0.25)
 
 
 @dataclass

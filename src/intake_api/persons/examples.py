@@ -128,3 +128,211 @@ PERSON_PAGE_EXAMPLES: dict[str, Any] = {
     lang: {"summary": example["summary"], "value": {"items": [example["value"]], "next_cursor": None}}
     for lang, example in PERSON_READ_EXAMPLES.items()
 }
+
+
+def _three(kk: tuple[str, Any], ru: tuple[str, Any], ar: tuple[str, Any]) -> dict[str, Any]:
+    return {
+        lang: {"summary": summary, "value": value}
+        for lang, (summary, value) in (("kk", kk), ("ru", ru), ("ar", ar))
+    }
+
+
+PERSON_PATCH_EXAMPLES = _three(
+    ("Орналасқан жері мен тілдері өзгерді", {"facility": "Ақтау оңалту орталығы", "languages": ["ar", "kk"]}),
+    ("Уточнена дата рождения", {"birth_date": "2015-06-14", "birth_date_estimated": False}),
+    (
+        "تسجيل الموافقة على تتبع الأسرة",
+        {"consent": {"tracing": True, "sharing": False, "given_by": "mother"}},
+    ),
+)
+NAME_ADD_EXAMPLES = _three(
+    (
+        "Балаға берілген қазақ есімі",
+        {
+            "script": "Cyrl",
+            "lang": "kk",
+            "kind": "kazakh",
+            "given": "Айша",
+            "family": "Жұмабаева",
+            "current": True,
+        },
+    ),
+    (
+        "Русская форма имени",
+        {"script": "Cyrl", "lang": "ru", "kind": "alias", "given": "Аиша", "family": "Жумабаева"},
+    ),
+    (
+        "اسم الولادة من أوراق المخيم",
+        {"script": "Arab", "lang": "ar", "kind": "birth", "given": "عائشة", "family": "عبد الله"},
+    ),
+)
+NAME_CORRECT_EXAMPLES = _three(
+    ("Тегіндегі қате түзетілді", {"family": "Жұмабаева"}),
+    ("Исправлена опечатка в отчестве", {"patronymic": "Ерлановна"}),
+    ("تصحيح الاسم الأول", {"given": "آمنة"}),
+)
+STATUS_CHANGE_EXAMPLES = _three(
+    (
+        "Оңалту орталығына орналастырылды",
+        {"status": "in_rehabilitation", "facility": "Ақтау оңалту орталығы"},
+    ),
+    (
+        "Переезд к родственникам, согласным принять",
+        {
+            "status": "relocated",
+            "host_relative_id": "3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a",
+            "reason": "Тётя согласилась принять семью",
+        },
+    ),
+    ("لمّ الشمل مع الأسرة", {"status": "reunified", "reason": "استقرت الأسرة في منزل الأقارب"}),
+)
+NEED_CHANGE_EXAMPLES = _three(
+    (
+        "Төлқұжат қажет емес: жарамды құжаты бар",
+        {"kind": "passport", "action": "cancel", "reason": "Жарамды төлқұжаты бар"},
+    ),
+    (
+        "Нужно свидетельство о рождении",
+        {"kind": "birth_certificate", "action": "require", "reason": "Свидетельство утеряно в лагере"},
+    ),
+    (
+        "إلغاء طلب جواز السفر",
+        {"kind": "passport", "action": "cancel", "reason": "لديها جواز سفر ساري المفعول"},
+    ),
+)
+EVENTS_EXAMPLES = _three(
+    (
+        "Келгеннен оңалтуға дейін",
+        [
+            {
+                "id": "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9",
+                "from_status": None,
+                "to_status": "arrived",
+                "reason": None,
+                "host_relative_id": None,
+                "facility": None,
+                "actor": "dev-field_worker",
+                "actor_role": "field_worker",
+                "at": "2019-05-09T08:00:00Z",
+            },
+            {
+                "id": "2b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9",
+                "from_status": "arrived",
+                "to_status": "in_rehabilitation",
+                "reason": None,
+                "host_relative_id": None,
+                "facility": "Ақтау оңалту орталығы",
+                "actor": "dev-case_worker",
+                "actor_role": "case_worker",
+                "at": "2019-05-10T09:00:00Z",
+            },
+        ],
+    ),
+    (
+        "Прибытие",
+        [
+            {
+                "id": "3b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9",
+                "from_status": None,
+                "to_status": "arrived",
+                "reason": None,
+                "host_relative_id": None,
+                "facility": None,
+                "actor": "dev-field_worker",
+                "actor_role": "field_worker",
+                "at": "2019-05-09T08:00:00Z",
+            },
+        ],
+    ),
+    (
+        "الوصول",
+        [
+            {
+                "id": "4b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9",
+                "from_status": None,
+                "to_status": "arrived",
+                "reason": None,
+                "host_relative_id": None,
+                "facility": None,
+                "actor": "dev-field_worker",
+                "actor_role": "field_worker",
+                "at": "2019-11-24T08:00:00Z",
+            },
+        ],
+    ),
+)
+BATCH_EXAMPLES = _three(
+    (
+        "Телефоннан жинақталған екі адам",
+        {
+            "items": [
+                {"idempotency_key": "kk-0001", "person": _KK},
+                {"idempotency_key": "ru-0002", "person": _RU},
+            ]
+        },
+    ),
+    ("Пакет из одного человека", {"items": [{"idempotency_key": "ru-0002", "person": _RU}]}),
+    ("دفعة من المخيم", {"items": [{"idempotency_key": "ar-0001", "person": _AR}]}),
+)
+BATCH_ANSWER_EXAMPLES = _three(
+    (
+        "Біреуі жасалды, біреуі қайталау",
+        {
+            "results": [
+                {
+                    "index": 0,
+                    "status": 201,
+                    "id": _KK["id"],
+                    "person": PERSON_READ_EXAMPLES["kk"]["value"],
+                    "problem": None,
+                },
+                {
+                    "index": 1,
+                    "status": 422,
+                    "id": None,
+                    "person": None,
+                    "problem": {
+                        "type": "urn:returnee-registry:problem:validation-failed",
+                        "title": "Тексеру сәтсіз аяқталды",
+                        "status": 422,
+                        "errors": [
+                            {
+                                "field": "birth_date",
+                                "code": "date_impossible",
+                                "message": "Мұндай күн күнтізбеде жоқ.",
+                            }
+                        ],
+                    },
+                },
+            ]
+        },
+    ),
+    (
+        "Создан",
+        {
+            "results": [
+                {
+                    "index": 0,
+                    "status": 201,
+                    "id": _RU["id"],
+                    "person": PERSON_READ_EXAMPLES["ru"]["value"],
+                    "problem": None,
+                }
+            ]
+        },
+    ),
+    (
+        "تم الإنشاء",
+        {
+            "results": [
+                {
+                    "index": 0,
+                    "status": 201,
+                    "id": _AR["id"],
+                    "person": PERSON_READ_EXAMPLES["ar"]["value"],
+                    "problem": None,
+                }
+            ]
+        },
+    ),
+)

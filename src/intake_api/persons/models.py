@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from apicore.db import JSONDocument, UTCDateTime
@@ -17,7 +17,13 @@ class Person(Base):
     """A returnee."""
 
     __tablename__ = "person"
-    __table_args__ = (Index(None, "operation_id", "category"), Index(None, "created_at", "id"))
+    __table_args__ = (
+        Index(None, "operation_id", "category"),
+        Index(None, "created_at", "id"),
+        Index(None, "status"),
+        Index(None, "facility"),
+        Index(None, "arrival_on"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     operation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("operation.id"))
@@ -34,11 +40,24 @@ class Person(Base):
     languages: Mapped[list[str]] = mapped_column(JSONDocument)
     arrival_on: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(24))
+    facility: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """Where the person is now (rehabilitation centre, host's locality)."""
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """Case notes (sensitive: case workers and admins only)."""
+    consent_tracing: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    consent_sharing: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    consent_given_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """For a child: who consented (`mother`, `father`, `guardian`, `self`, `other`)."""
+    intake_fingerprint: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the registration body as parsed JSON: a re-post of the same body is a replay."""
     warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
     """Warning codes with their fields (`[{code, field}]`); messages are rendered per request."""
     version: Mapped[int] = mapped_column(Integer)
+    """Bumped by every change (SQLAlchemy's version counter); answered as the ETag."""
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    __mapper_args__ = {"version_id_col": version}
 
     names: Mapped[list[PersonName]] = relationship(
         "PersonName", order_by="PersonName.position", lazy="raise", cascade="all, delete-orphan"
@@ -67,19 +86,73 @@ class PersonName(Base):
     """Suggested Latin form (ICAO Doc 9303 Part 3 for Russian letters, base letters for Kazakh)."""
     search_key: Mapped[str] = mapped_column(String(400))
     skeleton: Mapped[str] = mapped_column(String(400))
+    current: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The name to show first (one per person)."""
+    created_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    retired_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class PersonNameToken(Base):
+    """One word of a name in searchable form: its romanised key and its consonant skeleton.
+
+    `q` on the person list matches words here (an index lookup, not a scan of names).
+    """
+
+    __tablename__ = "person_name_token"
+    __table_args__ = (Index(None, "kind", "token"), Index(None, "person_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    name_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person_name.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))
+    """`key` (romanised word) or `skel` (consonant skeleton of the word)."""
+    token: Mapped[str] = mapped_column(String(100))
+
+
+class StatusEvent(Base):
+    """One change of a person's status on the path home: who, when, why."""
+
+    __tablename__ = "status_event"
+    __table_args__ = (Index(None, "person_id", "at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    from_status: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    host_relative_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    facility: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    actor_name: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class DocumentNeed(Base):
     """A document a person needs, and whether the documents service has been told."""
 
     __tablename__ = "document_need"
-    __table_args__ = (Index(None, "person_id", "kind", unique=True),)
+    # One active need per person and kind; cancelled ones stay as history.
+    __table_args__ = (
+        Index(
+            "uq_document_need_active_person_kind",
+            "person_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("state = 'active'"),
+            postgresql_where=text("state = 'active'"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
     """`birth_certificate` or `passport`."""
-    reason: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(500))
+    """`derived` (from the category), or a case worker's reason for adding it."""
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    """`active` or `cancelled` (by a case worker, with `cancel_reason`)."""
+    cancel_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     delivery: Mapped[str] = mapped_column(String(16))
     """`pending` until the documents service has the request, then `delivered`."""
     outbox_event_id: Mapped[uuid.UUID] = mapped_column(Uuid)

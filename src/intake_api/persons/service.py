@@ -1,9 +1,12 @@
-"""Registering and reading returnees."""
+"""Registering and finding returnees."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,36 +15,34 @@ from sqlalchemy.orm import selectinload
 
 from apicore.audit import AuditTrail
 from apicore.db import utcnow
-from apicore.i18n import _l, current_locale
-from apicore.identifiers.iin import iin_birth_facts
+from apicore.i18n import _l
 from apicore.outbox import enqueue
-from apicore.pagination import decode_cursor, encode_cursor
-from apicore.partial_dates import PartialDate, age_in_full_years_range
 from apicore.problems import FieldError, Problem, ValidationFailed, register_field_message
 from apicore.tables import PlatformTables
 from intake_api.operations import service as operation_service
 from intake_api.operations.models import Operation
-from intake_api.persons.models import DocumentNeed, Person, PersonName
-from intake_api.persons.names import derive_name_keys, mixed_script_words
-from intake_api.persons.schemas import (
-    BirthPlace,
-    DocumentNeedRead,
-    NameRead,
-    PersonCreate,
-    PersonRead,
-    Warning,
-)
+from intake_api.persons import rules
+from intake_api.persons.models import DocumentNeed, Person, PersonName, PersonNameToken, StatusEvent
+from intake_api.persons.names import derive_name_keys
+from intake_api.persons.schemas import NameIn, PersonCreate
 
-ADULT_AGE = 18
 NEED_TOPIC = "document_need.created"
+NEED_CANCELLED_TOPIC = "document_need.cancelled"
 
 
 class PersonExists(Problem):
     status = 409
     slug = "person-exists"
     title = _l("Person already registered")
-    detail = _l("A person with id {person_id} already exists.")
+    detail = _l("A person with id {person_id} is already registered with other data.")
     example_params = {"person_id": "5a110000-0000-4000-8000-000000000001"}
+
+    def __init__(self, person_id: uuid.UUID) -> None:
+        super().__init__(
+            person_id=str(person_id),
+            errors=[FieldError("id", "person_exists")],
+            extensions={"existing": f"/v1/persons/{person_id}"},
+        )
 
 
 class IINTaken(Problem):
@@ -49,6 +50,9 @@ class IINTaken(Problem):
     slug = "iin-taken"
     title = _l("IIN already registered")
     detail = _l("Another person is already registered with this IIN.")
+
+    def __init__(self) -> None:
+        super().__init__(errors=[FieldError("iin", "iin_taken")])
 
 
 class PersonNotFound(Problem):
@@ -60,108 +64,186 @@ class PersonNotFound(Problem):
 
 
 register_field_message("unknown_operation", _l("No operation with this code exists."))
+register_field_message("iin_taken", _l("This IIN is already registered to another person."))
 register_field_message(
-    "child_too_old",
-    _l("A child must be under 18 on the arrival day; by this birth date the person is an adult."),
+    "person_exists", _l("A person with this id exists with other data: read it, then change it with PATCH.")
 )
-register_field_message(
-    "adult_too_young",
-    _l("An adult must be 18 or older on the arrival day; by this birth date the person is a child."),
-)
-register_field_message("category_sex", _l("This category does not match the sex given."))
-register_field_message("born_after_arrival", _l("The birth date is after the arrival date."))
-register_field_message("arrival_in_future", _l("The arrival date is in the future."))
-
-_WARNING_MESSAGES = {
-    "mixed_script": _l("A word mixes Cyrillic and Latin letters: check for a keyboard slip."),
-    "iin_mismatch": _l(
-        "The IIN's digits do not match the birth date or sex. "
-        "This has been allowed since 2013, but check the number."
-    ),
-}
 
 
-def _needed_document(category: str) -> str | None:
-    # The programme: children get Kazakh birth certificates, women clean passports (BRIEF.md).
-    return {"child": "birth_certificate", "woman": "passport"}.get(category)
+def body_fingerprint(raw: Any) -> str:
+    """SHA-256 of a registration body as parsed JSON (key order and spacing ignored)."""
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def check_category(body: PersonCreate) -> list[FieldError]:
-    """Cross-field rules a schema cannot state; returns the field errors (empty when fine).
-
-    A category is refused only when no day within the birth date's precision fits it.
-    """
-    errors: list[FieldError] = []
-    birth: PartialDate = body.birth_date
-    arrival = body.arrival_date
-    if arrival > utcnow().date():
-        errors.append(FieldError("arrival_date", "arrival_in_future"))
-    if birth.earliest() > arrival:
-        errors.append(FieldError("birth_date", "born_after_arrival"))
-        return errors
-    youngest, oldest = age_in_full_years_range(birth, arrival)
-    if body.category == "child" and youngest >= ADULT_AGE:
-        errors.append(FieldError("category", "child_too_old"))
-    if body.category in {"woman", "man"} and oldest < ADULT_AGE:
-        errors.append(FieldError("category", "adult_too_young"))
-    if (body.category, body.sex) in {("woman", "male"), ("man", "female")}:
-        errors.append(FieldError("category", "category_sex"))
-    return errors
+def name_tokens(person_id: uuid.UUID, name: PersonName) -> list[PersonNameToken]:
+    """The searchable words of a name: romanised keys and consonant skeletons, once each."""
+    seen = {("key", word) for word in name.search_key.split()} | {("skel", s) for s in name.skeleton.split()}
+    return [
+        PersonNameToken(person_id=person_id, name_id=name.id, kind=kind, token=token[:100])
+        for kind, token in sorted(seen)
+    ]
 
 
-def find_warnings(body: PersonCreate) -> list[dict[str, str]]:
-    """Warnings to show with the person: `[{code, field}]`."""
-    found: list[dict[str, str]] = []
-    for i, name in enumerate(body.names):
-        for part in ("given", "family", "patronymic"):
-            value = getattr(name, part)
-            if value and mixed_script_words(value):
-                found.append({"code": "mixed_script", "field": f"names.{i}.{part}"})
-    if body.iin is not None:
-        facts = iin_birth_facts(body.iin)
-        birth = body.birth_date
-        date_fits = facts.birth_date is not None and birth.earliest() <= facts.birth_date <= birth.latest()
-        if not date_fits or facts.sex != body.sex:
-            found.append({"code": "iin_mismatch", "field": "iin"})
-    return found
+def build_name(person_id: uuid.UUID, position: int, name: NameIn) -> tuple[PersonName, list[PersonNameToken]]:
+    """A stored name with its derived Latin form, search key, skeleton and tokens."""
+    keys = derive_name_keys(name.given, name.family, name.patronymic, name.script, name.lang)
+    stored = PersonName(
+        id=uuid.uuid4(),
+        person_id=person_id,
+        position=position,
+        script=name.script,
+        lang=name.lang,
+        kind=name.kind,
+        given=name.given,
+        family=name.family,
+        patronymic=name.patronymic,
+        latin=keys.latin,
+        search_key=keys.key,
+        skeleton=keys.skeleton,
+        current=False,
+        created_at=utcnow(),
+    )
+    return stored, name_tokens(person_id, stored)
 
 
-@dataclass(frozen=True, slots=True)
-class PersonFilters:
-    """Filters of the person list."""
+def choose_current(names: Sequence[PersonName], marked: Sequence[bool]) -> None:
+    """Mark one active name current: the one marked, else the Kazakh name, else the first."""
+    active = [(n, m) for n, m in zip(names, marked, strict=True) if n.retired_at is None]
+    if not active:
+        return
+    chosen = next((n for n, m in active if m), None)
+    chosen = chosen or next((n for n, _ in active if n.kind == "kazakh"), None) or active[0][0]
+    for name in names:
+        name.current = name is chosen
 
-    operation: str | None = None
-    category: str | None = None
+
+async def add_need(
+    session: AsyncSession, tables: PlatformTables, person_id: uuid.UUID, kind: str, *, reason: str
+) -> DocumentNeed:
+    """A new active need and its outbox event, in the caller's transaction."""
+    need_id = uuid.uuid4()
+    event_id = await enqueue(
+        session,
+        tables,
+        NEED_TOPIC,
+        {"need_id": str(need_id), "person_id": str(person_id), "kind": kind},
+        aggregate_id=person_id,
+    )
+    return DocumentNeed(
+        id=need_id,
+        person_id=person_id,
+        kind=kind,
+        reason=reason,
+        state="active",
+        delivery="pending",
+        outbox_event_id=event_id,
+        created_at=utcnow(),
+    )
 
 
 async def register(
-    session: AsyncSession, tables: PlatformTables, body: PersonCreate, *, audit: AuditTrail
-) -> tuple[Person, Operation]:
+    session: AsyncSession,
+    tables: PlatformTables,
+    body: PersonCreate,
+    raw: Any,
+    *,
+    audit: AuditTrail,
+) -> tuple[Person, bool]:
     """Store a new returnee with names, document needs and their outbox events.
+
+    A client-chosen id posted again with an identical body (as parsed JSON) returns the
+    existing person and creates nothing (`created` is False): a phone that lost the answer and
+    has no idempotency key still gets one person.
+
+    Returns:
+        `(person, created)`.
 
     Raises:
         ValidationFailed: unknown operation, or category, sex and dates that do not fit.
-        PersonExists: the client-chosen id is taken.
+        PersonExists: the client-chosen id is taken by a different body.
         IINTaken: another person holds this IIN.
     """
+    fingerprint = body_fingerprint(raw)
+    if body.id is not None:
+        existing = await find(session, body.id)
+        if existing is not None:
+            return _same_or_conflict(existing, fingerprint), False
     operation = await operation_service.by_code(session, body.operation)
-    errors = check_category(body)
+    errors = rules.category_errors(
+        category=body.category,
+        sex=body.sex,
+        birth=body.birth_date,
+        arrival=body.arrival_date,
+        today=utcnow().date(),
+    )
     if operation is None:
         errors.insert(0, FieldError("operation", "unknown_operation"))
     if errors:
         raise ValidationFailed(errors=errors)
     assert operation is not None
-    person_id = body.id or uuid.uuid4()
-    if await session.get(Person, person_id) is not None:
-        raise PersonExists(person_id=str(person_id))
     if (
         body.iin is not None
         and (await session.execute(select(Person.id).where(Person.iin == body.iin))).first() is not None
     ):
-        raise IINTaken(errors=[FieldError("iin", "iin_taken")])
+        raise IINTaken
+    person = _new_person(body, operation, fingerprint)
+    tokens: list[PersonNameToken] = []
+    for position, name in enumerate(body.names):
+        stored, name_tokens_ = build_name(person.id, position, name)
+        person.names.append(stored)
+        tokens.extend(name_tokens_)
+    choose_current(person.names, [n.current for n in body.names])
+    kind = rules.needed_document(body.category)
+    if kind is not None:
+        person.needs.append(await add_need(session, tables, person.id, kind, reason="derived"))
+    try:
+        async with session.begin_nested():  # a savepoint, so we can look after a failed insert
+            session.add(person)
+            await session.flush()
+            session.add_all(tokens)
+    except IntegrityError as exc:
+        # A concurrent request took the id or the IIN between our checks and the insert.
+        existing = await find(session, person.id)
+        if existing is not None:
+            raise PersonExists(person.id) from exc
+        raise IINTaken from exc
+    principal = audit.principal
+    session.add(
+        StatusEvent(
+            id=uuid.uuid4(),
+            person_id=person.id,
+            from_status=None,
+            to_status=person.status,
+            reason=None,
+            host_relative_id=None,
+            facility=person.facility,
+            actor_name=principal.name if principal else "system",
+            actor_role=principal.role.value if principal else "system",
+            at=person.created_at,
+        )
+    )
+    await audit.record(
+        session,
+        "person.created",
+        subject_type="person",
+        subject_id=person.id,
+        fields=sorted(body.model_fields_set),
+    )
+    return person, True
+
+
+def _same_or_conflict(existing: Person, fingerprint: str) -> Person:
+    if existing.intake_fingerprint != fingerprint:
+        raise PersonExists(existing.id)
+    return existing
+
+
+def _new_person(body: PersonCreate, operation: Operation, fingerprint: str) -> Person:
     now = utcnow()
-    person = Person(
-        id=person_id,
+    consent = body.consent
+    return Person(
+        id=body.id or uuid.uuid4(),
         operation_id=operation.id,
         category=body.category,
         sex=body.sex,
@@ -173,159 +255,53 @@ async def register(
         languages=list(body.languages),
         arrival_on=body.arrival_date,
         status="arrived",
-        warnings=find_warnings(body),
+        facility=body.facility,
+        notes=body.notes,
+        consent_tracing=consent.tracing if consent else None,
+        consent_sharing=consent.sharing if consent else None,
+        consent_given_by=consent.given_by if consent else None,
+        warnings=rules.name_warnings([(n.given, n.family, n.patronymic) for n in body.names])
+        + rules.iin_warnings(body.iin, body.birth_date, body.sex),
+        intake_fingerprint=fingerprint,
         version=1,
         created_at=now,
         updated_at=now,
+        names=[],
+        needs=[],
     )
-    for position, name in enumerate(body.names):
-        keys = derive_name_keys(name.given, name.family, name.patronymic, name.script, name.lang)
-        person.names.append(
-            PersonName(
-                id=uuid.uuid4(),
-                position=position,
-                script=name.script,
-                lang=name.lang,
-                kind=name.kind,
-                given=name.given,
-                family=name.family,
-                patronymic=name.patronymic,
-                latin=keys.latin,
-                search_key=keys.key,
-                skeleton=keys.skeleton,
-            )
+
+
+def _with_children() -> tuple[Any, ...]:
+    return (selectinload(Person.names), selectinload(Person.needs))
+
+
+async def find(session: AsyncSession, person_id: uuid.UUID) -> Person | None:
+    """A person with names and needs, or None."""
+    return (
+        await session.execute(
+            select(Person)
+            .where(Person.id == person_id)
+            .options(*_with_children())
+            .execution_options(populate_existing=True)
         )
-    kind = _needed_document(body.category)
-    if kind is not None:
-        need_id = uuid.uuid4()
-        event_id = await enqueue(
-            session,
-            tables,
-            NEED_TOPIC,
-            {"need_id": str(need_id), "person_id": str(person_id), "kind": kind},
-            aggregate_id=person_id,
-        )
-        person.needs.append(
-            DocumentNeed(
-                id=need_id,
-                kind=kind,
-                reason="derived",
-                delivery="pending",
-                outbox_event_id=event_id,
-                created_at=now,
-            )
-        )
-    try:
-        async with session.begin_nested():  # a savepoint, so we can look after a failed insert
-            session.add(person)
-    except IntegrityError as exc:
-        # A concurrent request took the id or the IIN between our checks and the insert.
-        if await session.get(Person, person_id, populate_existing=True) is not None:
-            raise PersonExists(person_id=str(person_id)) from exc
-        raise IINTaken(errors=[FieldError("iin", "iin_taken")]) from exc
-    await audit.record(
-        session,
-        "person.created",
-        subject_type="person",
-        subject_id=person_id,
-        fields=sorted(body.model_fields_set),
-    )
-    return person, operation
+    ).scalar_one_or_none()
 
 
-register_field_message("iin_taken", _l("This IIN is already registered to another person."))
-
-
-async def get(session: AsyncSession, person_id: uuid.UUID) -> tuple[Person, str]:
-    """A person with names and needs, and the operation's code.
+async def get(session: AsyncSession, person_id: uuid.UUID) -> Person:
+    """A person with names and needs.
 
     Raises:
         PersonNotFound: no such person.
     """
-    row = (
-        await session.execute(
-            select(Person, Operation.code)
-            .join(Operation, Operation.id == Person.operation_id)
-            .where(Person.id == person_id)
-            .options(selectinload(Person.names), selectinload(Person.needs))
-        )
-    ).first()
-    if row is None:
+    person = await find(session, person_id)
+    if person is None:
         raise PersonNotFound(person_id=str(person_id))
-    return row[0], row[1]
+    return person
 
 
-async def page(
-    session: AsyncSession, filters: PersonFilters, *, limit: int, cursor: str | None
-) -> tuple[list[tuple[Person, str]], str | None]:
-    """Persons oldest first, filtered, `limit` at a time (keyset on `(created_at, id)`)."""
-    query = (
-        select(Person, Operation.code)
-        .join(Operation, Operation.id == Person.operation_id)
-        .options(selectinload(Person.names), selectinload(Person.needs))
-        .order_by(Person.created_at, Person.id)
-        .limit(limit + 1)
-    )
-    if filters.operation is not None:
-        query = query.where(Operation.code == filters.operation)
-    if filters.category is not None:
-        query = query.where(Person.category == filters.category)
-    if cursor is not None:
-        after_at, after_id = decode_cursor(cursor)
-        query = query.where(
-            (Person.created_at > after_at) | ((Person.created_at == after_at) & (Person.id > after_id))
-        )
-    rows = [(r[0], r[1]) for r in (await session.execute(query)).all()]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1][0]
-        next_cursor = encode_cursor(last.created_at, last.id)
-    return rows[:limit], next_cursor
-
-
-def read(person: Person, operation_code: str) -> PersonRead:
-    """The public form of a person, warnings in the request's language."""
-    locale = current_locale()
-    birth = PartialDate.from_stored(person.birth_on, person.birth_precision)  # type: ignore[arg-type]
-    return PersonRead(
-        id=person.id,
-        operation=operation_code,
-        category=person.category,
-        sex=person.sex,
-        birth_date=birth.iso(),
-        birth_date_estimated=person.birth_date_estimated,
-        birth_place=BirthPlace.model_validate(person.birth_place) if person.birth_place else None,
-        iin=person.iin,
-        names=[
-            NameRead(
-                script=n.script,
-                lang=n.lang,
-                kind=n.kind,
-                given=n.given,
-                family=n.family,
-                patronymic=n.patronymic,
-                latin_suggested=n.latin,
-            )
-            for n in person.names
-        ],
-        languages=person.languages,
-        arrival_date=person.arrival_on,
-        status=person.status,
-        document_needs=[
-            DocumentNeedRead(
-                kind=need.kind,
-                reason=need.reason,
-                delivery=need.delivery,
-                request_id=need.request_id,
-                delivered_at=need.delivered_at,
-            )
-            for need in person.needs
-        ],
-        warnings=[
-            Warning(code=w["code"], field=w["field"], message=_WARNING_MESSAGES[w["code"]].render(locale))
-            for w in person.warnings
-        ],
-        version=person.version,
-        created_at=person.created_at,
-        updated_at=person.updated_at,
-    )
+async def operation_codes(session: AsyncSession, operation_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Operation codes by id."""
+    if not operation_ids:
+        return {}
+    rows = await session.execute(select(Operation.id, Operation.code).where(Operation.id.in_(operation_ids)))
+    return {row.id: row.code for row in rows}

@@ -1,0 +1,1 @@
+"""Family links between returnees, and the households they form."""

@@ -1,0 +1,1 @@
+"""Relatives in Kazakhstan who may host a returnee family, and their decisions."""
