@@ -166,7 +166,10 @@ async def get_returnee(
     openapi_extra={
         "requestBody": {
             "content": {
-                "application/merge-patch+json": {"schema": {"$ref": "#/components/schemas/PersonPatch"}}
+                "application/merge-patch+json": {
+                    "schema": {"$ref": "#/components/schemas/PersonPatch"},
+                    "examples": PERSON_PATCH_EXAMPLES,
+                }
             }
         }
     },
