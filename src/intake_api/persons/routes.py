@@ -76,7 +76,11 @@ async def _answer(session: Session, person: Person, principal: Principal, respon
     responses={
         **problem_responses(ValidationFailed, service.PersonExists, service.IINTaken, IdempotencyKeyReused),
         201: {"content": {_JSON: {"examples": PERSON_READ_EXAMPLES}}},
-        200: {"description": "Already registered with this very body: nothing created", "model": PersonRead},
+        200: {
+            "description": "Already registered with this very body: nothing created",
+            "model": PersonRead,
+            "content": {_JSON: {"examples": PERSON_READ_EXAMPLES}},
+        },
     },
 )
 async def register_returnee(
