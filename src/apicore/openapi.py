@@ -13,7 +13,15 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from apicore.problems import PROBLEM_JSON, PROBLEM_TYPE_PREFIX, PROBLEM_TYPES, Problem
+from apicore.auth import Forbidden, Unauthorized
+from apicore.problems import (
+    PROBLEM_JSON,
+    PROBLEM_TYPE_PREFIX,
+    PROBLEM_TYPES,
+    Problem,
+    ValidationFailed,
+    problem_key,
+)
 
 EXAMPLE_LANGUAGES = ("kk", "ru", "ar", "en")
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "ar": "العربية", "en": "English"}
@@ -59,12 +67,12 @@ def problem_example(problem: type[Problem], locale: str) -> dict[str, Any]:
     return doc
 
 
-def _examples(slugs: list[str]) -> dict[str, Any]:
+def _examples(keys: list[str]) -> dict[str, Any]:
     examples: dict[str, Any] = {}
-    for slug in slugs:
-        problem = PROBLEM_TYPES[slug]
+    for key in keys:
+        problem = PROBLEM_TYPES[key]
         for locale in EXAMPLE_LANGUAGES:
-            name = f"{slug}-{locale}" if len(slugs) > 1 else locale
+            name = f"{problem.slug}-{locale}" if len(keys) > 1 else locale
             examples[name] = {
                 "summary": f"{problem.title.render('en')} ({LANGUAGE_NAMES[locale]})",
                 "value": problem_example(problem, locale),
@@ -84,15 +92,22 @@ def _problem_content(slugs: list[str]) -> dict[str, Any]:
 def _document_operation(operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     if operation.get("x-roles"):
-        responses.setdefault("401", {"description": "No valid API key"})["x-problems"] = ["unauthorized"]
-        responses.setdefault("403", {"description": "The key's role may not do this"})["x-problems"] = [
-            "forbidden"
-        ]
+        for status, problem, description in (
+            ("401", Unauthorized, "No valid API key"),
+            ("403", Forbidden, "The key's role may not do this"),
+        ):
+            entry = responses.setdefault(status, {"description": description})
+            keys = entry.setdefault("x-problems", [])
+            if problem_key(problem) not in keys:
+                keys.insert(0, problem_key(problem))
     if "422" in responses:
         existing = responses["422"].get("x-problems", [])
         responses["422"] = {
             "description": "Validation failed: `errors` names each field",
-            "x-problems": ["validation-failed", *[s for s in existing if s != "validation-failed"]],
+            "x-problems": [
+                problem_key(ValidationFailed),
+                *[s for s in existing if s != problem_key(ValidationFailed)],
+            ],
         }
     for response in responses.values():
         slugs = response.pop("x-problems", None)

@@ -226,6 +226,7 @@ async def post_event(
     api_key: str,
     json_body: dict[str, Any],
     accept_conflict: Callable[[httpx.Response], bool] | None = None,
+    extra_headers: dict[str, str] | None = None,
 ) -> dict[str, Any] | None:
     """POST an event to another service with the event id as `Idempotency-Key`.
 
@@ -236,7 +237,11 @@ async def post_event(
         RetryLater: network error, timeout, 5xx, 401/403 (a key to fix), 408, 409 in flight, 429.
         Undeliverable: any other 4xx.
     """
-    headers = {"Authorization": f"Bearer {api_key}", "Idempotency-Key": str(event.id)}
+    headers = {
+        "Authorization": f"Bearer {api_key}",
+        "Idempotency-Key": str(event.id),
+        **(extra_headers or {}),
+    }
     if event.request_id:
         headers["X-Request-ID"] = event.request_id
     try:

@@ -30,7 +30,7 @@ log = structlog.get_logger("apicore.problems")
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:returnee-registry:problem:"
 PROBLEM_TYPES: dict[str, type[Problem]] = {}
-"""Every problem type by slug (for the OpenAPI examples)."""
+"""Every problem class by `module.QualifiedName` (two services may reuse a slug)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,11 @@ class FieldError:
     def render(self, locale: str) -> dict[str, str]:
         """`{field, code, message}` with the message in `locale`."""
         return {"field": self.field, "code": self.code, "message": field_message(self, locale)}
+
+
+def problem_key(cls: type[Problem]) -> str:
+    """The registry key of a problem class: its module and qualified name."""
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 class Problem(Exception):
@@ -62,7 +67,7 @@ class Problem(Exception):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        PROBLEM_TYPES[cls.slug] = cls
+        PROBLEM_TYPES[problem_key(cls)] = cls
 
     def __init__(
         self,
@@ -390,5 +395,5 @@ def problem_responses(*problems: type[Problem]) -> dict[int | str, dict[str, Any
         entry = out.setdefault(problem.status, {"description": "", "x-problems": []})
         title = problem.title.render("en")
         entry["description"] = f"{entry['description']} / {title}" if entry["description"] else title
-        entry["x-problems"].append(problem.slug)
+        entry["x-problems"].append(problem_key(problem))
     return out

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from apicore.service import ServiceContext, create_service_app
 from intake_api import models
 from intake_api.operations.routes import router as operations_router
-from intake_api.persons.document_needs import need_topic
+from intake_api.persons.document_needs import cancel_topic, need_topic
 from intake_api.persons.routes import router as persons_router
 from intake_api.relations.routes import household_router
 from intake_api.relations.routes import router as relations_router
@@ -33,7 +33,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
 
     def topics(ctx: ServiceContext) -> list:  # type: ignore[type-arg]
-        return [need_topic(settings)]
+        return [need_topic(settings), cancel_topic(settings, ctx.db)]
 
     return create_service_app(
         service="intake_api",

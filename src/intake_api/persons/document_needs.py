@@ -11,17 +11,19 @@ import uuid
 from typing import Any
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apicore.db import utcnow
-from apicore.outbox import OutboxEvent, OutboxTopic, post_event
+from apicore.db import Database
+from apicore.outbox import OutboxEvent, OutboxTopic, RetryLater, Undeliverable, post_event
 from apicore.problems import PROBLEM_TYPE_PREFIX
 from intake_api.persons.models import DocumentNeed
-from intake_api.persons.service import NEED_TOPIC
+from intake_api.persons.service import NEED_CANCELLED_TOPIC, NEED_TOPIC
 from intake_api.settings import IntakeSettings
 
 OPEN_REQUEST_EXISTS = PROBLEM_TYPE_PREFIX + "open-request-exists"
+ILLEGAL_TRANSITION = PROBLEM_TYPE_PREFIX + "illegal-transition"
 
 
 def _already_open(response: httpx.Response) -> bool:
@@ -62,3 +64,69 @@ def need_topic(settings: IntakeSettings) -> OutboxTopic:
         )
 
     return OutboxTopic(NEED_TOPIC, deliver, on_delivered)
+
+
+def _problem_type(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("type") if isinstance(body, dict) else None
+
+
+def cancel_topic(settings: IntakeSettings, db: Database) -> OutboxTopic:
+    """The outbox topic that cancels the open request a cancelled need had opened.
+
+    The request is found by the need's id (so a request a case worker opened by hand is left
+    alone) and moved to `cancelled` with `If-Match: *`. While the need's own request has not
+    reached the documents service yet, the cancellation waits for it.
+    """
+    base = str(settings.docs_service_url).rstrip("/") + "/v1/requests"
+
+    async def deliver(client: httpx.AsyncClient, event: OutboxEvent) -> dict[str, Any] | None:
+        payload = event.payload
+        headers = {"Authorization": f"Bearer {settings.docs_service_key}"}
+        if event.request_id:
+            headers["X-Request-ID"] = event.request_id
+        try:
+            found = await client.get(
+                base,
+                params={"person_id": payload["person_id"], "kind": payload["kind"], "limit": 200},
+                headers=headers,
+            )
+        except httpx.HTTPError as exc:
+            raise RetryLater(type(exc).__name__) from exc
+        if not found.is_success:
+            raise RetryLater(f"HTTP {found.status_code}")
+        ours = [r for r in found.json().get("items", []) if r.get("need_id") == payload["need_id"]]
+        if not ours:
+            async with db.transaction() as session:
+                delivery = (
+                    await session.execute(
+                        select(DocumentNeed.delivery).where(DocumentNeed.id == uuid.UUID(payload["need_id"]))
+                    )
+                ).scalar_one_or_none()
+            if delivery == "pending":
+                raise RetryLater("the need's request has not reached the documents service yet")
+            return None  # nothing of ours to cancel
+        result: dict[str, Any] | None = None
+        for request in ours:
+            try:
+                await post_event(
+                    client,
+                    event,
+                    f"{base}/{request['id']}/transitions",
+                    api_key=settings.docs_service_key,
+                    json_body={
+                        "to": "cancelled",
+                        "reason": payload.get("reason") or "need cancelled in intake",
+                    },
+                    accept_conflict=lambda r: _problem_type(r) == ILLEGAL_TRANSITION,  # already closed
+                    extra_headers={"If-Match": "*"},
+                )
+            except Undeliverable:
+                raise
+            result = {"cancelled_request_id": request["id"]}
+        return result
+
+    return OutboxTopic(NEED_CANCELLED_TOPIC, deliver)
