@@ -120,7 +120,9 @@ def _localised_params(params: Mapping[str, Any], locale: str) -> dict[str, Any]:
         if isinstance(value, LazyText):
             out[name] = value.render(locale)
         elif isinstance(value, list | tuple):
-            out[name] = ", ".join(v.render(locale) if isinstance(v, LazyText) else str(v) for v in value)
+            # Arabic lists take the Arabic comma (U+060C).
+            separator = "، " if locale == "ar" else ", "
+            out[name] = separator.join(v.render(locale) if isinstance(v, LazyText) else str(v) for v in value)
         else:
             out[name] = value
     return out
@@ -292,7 +294,7 @@ gets a huge answer."""
 
 def validation_problem(errors: Iterable[Mapping[str, Any]]) -> ValidationFailed:
     """A 422 problem from pydantic / FastAPI error dicts (at most `MAX_FIELD_ERRORS` of them)."""
-    field_errors = []
+    field_errors: list[FieldError] = []
     total = 0
     for err in errors:
         total += 1

@@ -242,7 +242,7 @@ LanguageTag = Annotated[
 # ISO 3166-1 alpha-2 codes as CLDR (through Babel) knows them, less its non-country codes.
 _COUNTRIES = frozenset(
     code
-    for code in Locale("en").territories
+    for code in map(str, Locale("en").territories)
     if len(code) == 2 and code.isalpha() and code not in {"ZZ", "EU", "EZ", "UN", "QO"}
 )
 

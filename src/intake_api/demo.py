@@ -191,7 +191,7 @@ async def _family(
         kazakh, arabic = rng.choice(_GIRLS if girl else _BOYS)
         year = rng.randint(max(arrival.year - 12, mother_year + 17), arrival.year - 1)
         born = rng.choice([str(year), f"{year}-{rng.randint(1, 12):02d}"])
-        names = [{"script": "Arab", "lang": "ar", "kind": "birth", "given": arabic}]
+        names: list[dict[str, Any]] = [{"script": "Arab", "lang": "ar", "kind": "birth", "given": arabic}]
         if rng.random() < 0.7:
             names.append(
                 {

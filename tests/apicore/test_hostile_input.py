@@ -63,7 +63,7 @@ class TestRefusedValues:
         await seed_operations(intake)
         body = fixture_body("kk", 1)
         body["names"][1]["given"] = f"Ай{char}ша"
-        r = await post_person(intake, body, **{"Accept-Language": "ru"})
+        r = await post_person(intake, body, headers={"Accept-Language": "ru"})
         assert r.status_code == 422
         assert [e["field"] for e in r.json()["errors"]] == ["names.1.given"]
         assert r.json()["errors"][0]["message"] != "Invalid value."

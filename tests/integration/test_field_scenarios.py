@@ -41,7 +41,11 @@ def deployment(intake_db_url: str, docs_db_url: str, tmp_path: Path) -> Iterator
     docs = ServiceProcess(
         "docs-service",
         docs_port,
-        {"DOCS_DATABASE_URL": docs_db_url, "DOCS_INTAKE_SERVICE_URL": f"http://127.0.0.1:{intake_port}"},
+        {
+            "DOCS_DATABASE_URL": docs_db_url,
+            "DOCS_INTAKE_SERVICE_URL": f"http://127.0.0.1:{intake_port}",
+            "DOCS_INTAKE_SERVICE_KEY": intake_keys[Role.service],
+        },
         tmp_path / "docs.log",
     )
     intake = ServiceProcess(

@@ -28,7 +28,7 @@ EXPECTED_TABLES = {
     "intake": PLATFORM_TABLES
     | {"operation", "person", "person_name", "person_name_token", "status_event", "document_need"}
     | FAMILY_TABLES,
-    "docs": PLATFORM_TABLES | {"document_request"},
+    "docs": PLATFORM_TABLES | {"document_request", "document_request_event"},
 }
 VERSION_TABLE = "alembic_version"
 

@@ -14,8 +14,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apicore.db import utcnow
-from apicore.db import Database
+from apicore.db import Database, utcnow
 from apicore.outbox import OutboxEvent, OutboxTopic, RetryLater, Undeliverable, post_event
 from apicore.problems import PROBLEM_TYPE_PREFIX
 from intake_api.persons.models import DocumentNeed

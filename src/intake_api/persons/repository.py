@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +30,7 @@ class PersonFilters:
     arrived_from: dt.date | None = None
     arrived_to: dt.date | None = None
     q: str | None = None
-    person_ids: Select[tuple[uuid.UUID]] | None = None
+    person_ids: Select[Any] | None = None
     """A select of person ids to keep (a household's members, say)."""
 
 
@@ -46,7 +46,7 @@ def query_words(q: str) -> list[tuple[str, str]]:
     return words
 
 
-def _word_matches(key: str, skeleton: str) -> Select[tuple[uuid.UUID]]:
+def _word_matches(key: str, skeleton: str) -> Select[Any]:
     """Persons with a name word starting with this key, or with this consonant skeleton.
 
     The key catches the same spelling in any script (Айша / Aisha); the skeleton catches

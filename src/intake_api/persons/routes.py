@@ -380,7 +380,7 @@ async def list_status_events(
             id=e.id,
             from_status=e.from_status,
             to_status=e.to_status,
-            reason=e.reason,  # type: ignore[arg-type]
+            reason=e.reason,
             host_relative_id=e.host_relative_id,
             facility=e.facility,
             actor=e.actor_name,

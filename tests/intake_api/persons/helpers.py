@@ -28,10 +28,14 @@ async def seed_operations(intake: ServiceClient) -> None:
 
 
 async def post_person(
-    intake: ServiceClient, body: dict[str, Any], role: Role = Role.field_worker, **headers: str
+    intake: ServiceClient,
+    body: dict[str, Any],
+    *,
+    role: Role = Role.field_worker,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
-    """POST /v1/persons as `role`."""
-    return await intake.http.post("/v1/persons", json=body, headers={**headers, **intake.auth(role)})
+    """POST /v1/persons as `role`, with extra headers."""
+    return await intake.http.post("/v1/persons", json=body, headers={**(headers or {}), **intake.auth(role)})
 
 
 async def count_rows(intake: ServiceClient, table: Any) -> int:

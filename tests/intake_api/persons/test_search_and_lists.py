@@ -197,7 +197,7 @@ class TestClientChosenId:
         await seed_operations(intake)
         body = fixture_body("kk", 1)
         await post_person(intake, body)
-        r = await post_person(intake, body | {"birth_date": "2015"}, **{"Accept-Language": "ar"})
+        r = await post_person(intake, body | {"birth_date": "2015"}, headers={"Accept-Language": "ar"})
         assert r.status_code == 409
         assert r.json()["existing"] == f"/v1/persons/{body['id']}"
         assert r.headers["content-language"] == "ar"
@@ -227,7 +227,7 @@ class TestBatch:
     async def test_an_item_key_replays_like_a_single_post(self, intake: ServiceClient) -> None:
         await seed_operations(intake)
         body = fixture_body("ar", 1)
-        single = await post_person(intake, body, **{"Idempotency-Key": "ar-x"})
+        single = await post_person(intake, body, headers={"Idempotency-Key": "ar-x"})
         assert single.status_code == 201
         r = await intake.http.post(
             "/v1/persons/batch",

@@ -1,0 +1,1 @@
+"""Issued documents: the register and the printable summary of each document."""

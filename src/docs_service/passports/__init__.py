@@ -1,0 +1,1 @@
+"""Passports issued to returnees: the machine-readable zone of the data page."""
