@@ -214,3 +214,32 @@ def test_needs_are_delivered_when_the_documents_service_starts_late(deployment: 
         assert [n["delivery"] for n in pending["document_needs"]] == ["pending"]
         deployment.docs.start()
         wait_for_requests(client, deployment, created, refused)
+
+
+def test_a_need_cancelled_in_intake_cancels_its_request(deployment: Deployment) -> None:
+    deployment.docs.start()
+    deployment.intake.start()
+    with httpx.Client(timeout=10) as client:
+        create_operations(client, deployment)
+        body = json.loads((FIXTURES_DIR / "family-kk.json").read_text("utf-8"))["requests"][0]["body"]
+        fw = _bearer(deployment.intake_keys[Role.field_worker])
+        assert client.post(f"{deployment.intake.url}/v1/persons", json=body, headers=fw).status_code == 201
+        wait_for_requests(client, deployment, {body["id"]: "woman"}, set())
+        r = client.post(
+            f"{deployment.intake.url}/v1/persons/{body['id']}/document-needs",
+            json={"kind": "passport", "action": "cancel", "reason": "Жарамды төлқұжаты бар"},
+            headers=_bearer(deployment.intake_keys[Role.case_worker]),
+        )
+        assert r.status_code == 200, r.text
+        reader = _bearer(deployment.docs_keys[Role.case_worker])
+        deadline = time.monotonic() + 20
+        statuses: list[str] = []
+        while time.monotonic() < deadline:
+            items = client.get(
+                f"{deployment.docs.url}/v1/requests", params={"person_id": body["id"]}, headers=reader
+            ).json()["items"]
+            statuses = [i["status"] for i in items]
+            if statuses == ["cancelled"]:
+                break
+            time.sleep(0.2)
+        assert statuses == ["cancelled"]
