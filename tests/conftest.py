@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from apicore.auth import Role, create_key
@@ -66,6 +67,7 @@ class ServiceClient:
     http: httpx.AsyncClient
     keys: dict[Role, str]
     db: Database
+    app: FastAPI
 
     def auth(self, role: Role) -> dict[str, str]:
         """Headers carrying a key of `role`."""
@@ -119,7 +121,7 @@ async def intake(intake_db_url: str) -> AsyncIterator[ServiceClient]:
     async with LifespanManager(per_request_state(app)) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://intake.test") as http:
-            yield ServiceClient(http, keys, app.state.ctx.db)
+            yield ServiceClient(http, keys, app.state.ctx.db, app)
 
 
 @pytest.fixture
@@ -134,7 +136,7 @@ async def docs(docs_db_url: str) -> AsyncIterator[ServiceClient]:
     async with LifespanManager(per_request_state(app)) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://docs.test") as http:
-            yield ServiceClient(http, keys, app.state.ctx.db)
+            yield ServiceClient(http, keys, app.state.ctx.db, app)
 
 
 FIXTURES_DIR = Path(__file__).parent / "data" / "field"
