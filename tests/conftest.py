@@ -67,7 +67,7 @@ class ServiceClient:
     http: httpx.AsyncClient
     keys: dict[Role, str]
     db: Database
-    app: FastAPI
+    app: FastAPI | None = None
 
     def auth(self, role: Role) -> dict[str, str]:
         """Headers carrying a key of `role`."""

@@ -51,6 +51,7 @@ async def call(client: ServiceClient, method: str, path: str, headers: dict[str,
 
 async def check_matrix(client: ServiceClient) -> None:
     app = client.app
+    assert app is not None
     failures: list[str] = []
     for method, path, roles in operations(app):
         if (method, path) in PUBLIC:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from apicore.auth import Principal, Role, require
 from apicore.db import utcnow
 from apicore.pagination import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor, decode_cursor, encode_cursor
-from apicore.problems import problem_responses
+from apicore.problems import FieldError, ValidationFailed, problem_responses
 from apicore.requestids import current_request_id
 from apicore.schemas import Page
 from apicore.tables import PlatformTables
@@ -175,9 +175,9 @@ def audit_router() -> APIRouter:
         if action is not None:
             query = query.where(t.c.action == action)
         if since is not None:
-            query = query.where(t.c.at >= _aware(since))
+            query = query.where(t.c.at >= _aware(since, "since"))
         if until is not None:
-            query = query.where(t.c.at < _aware(until))
+            query = query.where(t.c.at < _aware(until, "until"))
         if cursor is not None:
             after_at, after_id = decode_cursor(cursor)
             query = query.where((t.c.at > after_at) | ((t.c.at == after_at) & (t.c.id > after_id)))
@@ -189,6 +189,13 @@ def audit_router() -> APIRouter:
     return router
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    # A time without a zone is read as UTC: the trail is kept in UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+def _aware(value: dt.datetime, field: str) -> dt.datetime:
+    """The time in UTC; one without a zone is read as UTC (the trail is kept in UTC).
+
+    Raises:
+        ValidationFailed: a time that has no UTC equivalent (year 1 at +14:00, 9999 at -14:00).
+    """
+    try:
+        return value.astimezone(dt.UTC) if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    except OverflowError:
+        raise ValidationFailed(errors=[FieldError(field, "date_out_of_range")]) from None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from apicore import migrations
 from apicore.auth import Role, create_key, revoke_keys
@@ -78,7 +79,7 @@ class ServiceCLI:
         args = self.build_parser().parse_args(argv)
         try:
             settings = self.settings_cls()
-        except ValidationError as exc:
+        except (ValidationError, SettingsError) as exc:
             print(f"{self.prog}: invalid setting:\n{exc}", file=sys.stderr)  # noqa: T201
             return 2
         if args.command == "serve":

@@ -67,8 +67,14 @@ def configure_logging(level: str = "INFO", *, service: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # uvicorn's access line carries the query string (a name searched for, a reason): our own
+    # line per request logs the route template instead, so uvicorn's is switched off.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers[:] = []
+    access.propagate = False
+    access.disabled = True
     # httpx logs every request's URL at INFO; our own lines say what was delivered.
     logging.getLogger("httpx").setLevel(max(numeric, logging.WARNING))

@@ -302,6 +302,9 @@ def validation_problem(errors: Iterable[Mapping[str, Any]]) -> ValidationFailed:
             continue
         ctx = dict(err.get("ctx") or {})
         ctx.pop("error", None)
+        if isinstance(ctx.get("expected"), str):
+            # pydantic writes "'a', 'b' or 'c'" in English: keep the codes, drop the word.
+            ctx["expected"] = ctx["expected"].replace(" or ", ", ")
         # A JSON syntax error's location is a byte offset, not a field: it concerns the body.
         path = "" if err["type"] == "json_invalid" else field_path(err.get("loc", ()))
         field_errors.append(FieldError(field=path, code=err["type"], params=ctx))

@@ -103,13 +103,37 @@ def _not_blank(value: str) -> str:
 
 register_field_message("blank", _l("Must not be blank."))
 
+# Inside a name: letters and their marks (harakat, tatweel), spaces, and the punctuation names
+# carry (Abd-al, O'Neil, St.); at least one real letter. Digits, emoji and symbols are slips.
+_NAME_PUNCTUATION = frozenset("-'\u2019\u02bc.")
+_REAL_LETTER = frozenset({"Lu", "Ll", "Lt", "Lo"})
+
+
+def _name_characters(value: str) -> str:
+    categories = [unicodedata.category(ch) for ch in value]
+    allowed = all(
+        cat[0] in "LM" or cat == "Zs" or ch in _NAME_PUNCTUATION
+        for ch, cat in zip(value, categories, strict=True)
+    )
+    if not allowed or not _REAL_LETTER & set(categories):
+        raise PydanticCustomError("name_characters", "a name is letters")
+    return value
+
+
+register_field_message(
+    "name_characters",
+    _l("A name is made of letters (with spaces, hyphens or apostrophes): no digits or symbols."),
+)
+
 NameText = Annotated[
     str,
     StringConstraints(min_length=1, max_length=100),
     AfterValidator(_storable),
     AfterValidator(_not_blank),
+    AfterValidator(_name_characters),
 ]
-"""A name part as typed: 1–100 characters, NFC, no control or direction characters."""
+"""A name part as typed: 1–100 characters, NFC, letters with spaces, hyphens and apostrophes;
+no digits, symbols, control or direction characters."""
 ShortText = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200),
@@ -131,13 +155,16 @@ def _parse_iin(value: Any) -> str:
     # Decree No. 406: YYMMDD, then a century-and-sex digit 1-6. Since 2013 the date need not be
     # the holder's, but it is still a month and a day, and the 7th digit is still 1-6.
     if not ("01" <= folded[2:4] <= "12" and "01" <= folded[4:6] <= "31" and folded[6] in "123456"):
-        raise PydanticCustomError("iin_format", "not the shape of an IIN")
+        raise PydanticCustomError("iin_shape", "not the shape of an IIN")
     if not is_valid_iin(folded):
         raise PydanticCustomError("iin_check_digit", "the IIN check digit does not match")
     return folded
 
 
 register_field_message("iin_format", _l("An IIN is 12 digits."))
+register_field_message(
+    "iin_shape", _l("This is not an IIN: its first six digits are a date (YYMMDD) and the seventh is 1 to 6.")
+)
 register_field_message(
     "iin_check_digit", _l("This IIN's check digit is wrong: check the number for a typing slip.")
 )

@@ -25,6 +25,7 @@ from apicore.logs import configure_logging
 from apicore.middleware import HTTPMetrics, ServiceMiddleware
 from apicore.openapi import install_openapi
 from apicore.outbox import Dispatcher, OutboxTopic
+from apicore.outbox_admin import outbox_router
 from apicore.problems import DatabaseUnavailable, install_problem_handlers, problem_responses
 from apicore.requestids import REQUEST_ID_HEADER, is_plausible_request_id
 from apicore.settings import ServiceSettings
@@ -127,6 +128,7 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     app.include_router(audit_router())
+    app.include_router(outbox_router())
     app.include_router(_operations_router(metrics))
     app.add_middleware(ServiceMiddleware, max_body_bytes=settings.max_body_bytes, metrics=metrics)
     app.add_middleware(

@@ -107,10 +107,27 @@ class TransactionalRoute(APIRoute):
         return run_in_transaction
 
 
+_JSON_BODIES = {
+    "POST": frozenset({"application/json"}),
+    "PUT": frozenset({"application/json"}),
+    # RFC 7396 names its own media type; plain JSON is read the same way.
+    "PATCH": frozenset({"application/json", "application/merge-patch+json"}),
+}
+
+
 def _require_json(request: Request) -> None:
-    """Refuse a body that is not JSON (`application/json` or any `+json`) with 415."""
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
+    """Refuse with 415 a body that is not JSON of the kind the method takes, or not UTF-8."""
+    media, _, parameters = request.headers.get("content-type", "").partition(";")
+    media = media.strip().lower()
+    charset = next(
+        (
+            p.split("=", 1)[1].strip().strip('"').lower()
+            for p in parameters.split(";")
+            if p.strip().lower().startswith("charset=")
+        ),
+        "utf-8",
+    )
+    if media in _JSON_BODIES.get(request.method, frozenset()) and charset in {"utf-8", "utf8"}:
         return
     if not media and request.headers.get("content-length") in {None, "0"}:
         return  # no body at all: the handler says which fields are missing

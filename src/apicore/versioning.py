@@ -36,8 +36,8 @@ def etag(version: int) -> str:
 def check_if_match(request: Request, current_version: int) -> None:
     """Check the request's `If-Match` against the record's current version.
 
-    Accepts a list of tags and `*`. We only issue strong tags; a tag a proxy weakened
-    (`W/"3"`) is read by its value. Models also set SQLAlchemy's `version_id_col`, so a
+    Accepts a list of tags and `*`. RFC 9110 §13.1.1 requires the strong comparison here: a
+    weak tag (`W/"3"`) never matches. Models also set SQLAlchemy's `version_id_col`, so a
     concurrent update that passed this check still fails at flush (`StaleDataError` → 412).
 
     Raises:
@@ -51,7 +51,7 @@ def check_if_match(request: Request, current_version: int) -> None:
     if "*" in tags:
         return
     wanted = etag(current_version)
-    if not any(t.removeprefix("W/") == wanted for t in tags):
+    if wanted not in tags:
         raise PreconditionFailed(current=current_version)
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from apicore.service import create_service_app
+from apicore.outbox import OutboxTopic
+from apicore.service import ServiceContext, create_service_app
 from docs_service import models
 from docs_service.document_requests.routes import router as requests_router
+from docs_service.document_requests.status_updates import changed_topic
 from docs_service.documents.routes import router as documents_router
 from docs_service.settings import DocsSettings
 
@@ -25,6 +27,10 @@ in that language. Every POST takes an `Idempotency-Key`. Authenticate with
 def create_app(settings: DocsSettings | None = None) -> FastAPI:
     """Build the documents app (settings from `DOCS_*` variables unless given)."""
     settings = settings or DocsSettings()
+
+    def topics(ctx: ServiceContext) -> list[OutboxTopic]:
+        return [changed_topic(settings)]
+
     return create_service_app(
         service="docs_service",
         title="Returnee documents API",
@@ -33,6 +39,7 @@ def create_app(settings: DocsSettings | None = None) -> FastAPI:
         settings=settings,
         tables=models.platform,
         routers=[requests_router, documents_router],
+        outbox_topics=topics,
         openapi_tags=[
             {
                 "name": "requests",

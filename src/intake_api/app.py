@@ -6,6 +6,8 @@ from fastapi import FastAPI
 
 from apicore.service import ServiceContext, create_service_app
 from intake_api import models
+from intake_api.documents.routes import router as documents_router
+from intake_api.documents.routes import updates_router as document_updates_router
 from intake_api.operations.routes import router as operations_router
 from intake_api.persons.document_needs import cancel_topic, need_topic
 from intake_api.persons.routes import router as persons_router
@@ -49,6 +51,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             household_router,
             relatives_router,
             vocabularies_router,
+            documents_router,
+            document_updates_router,
         ],
         outbox_topics=topics,
         openapi_tags=[
@@ -63,6 +67,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
                 "name": "relatives",
                 "description": "Relatives in Kazakhstan who may host a family: region, contact (case "
                 "workers only), decision to host, refusals kept and counted.",
+            },
+            {
+                "name": "documents",
+                "description": "Each returnee's documents as the documents service reports them: status, "
+                "numbers, dates.",
             },
             {
                 "name": "vocabularies",

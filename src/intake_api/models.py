@@ -1,6 +1,7 @@
 """Every table of the intake database, for Alembic and the app (imports each feature's models)."""
 
 from intake_api.database import Base, platform
+from intake_api.documents.models import PersonDocument
 from intake_api.operations.models import Operation
 from intake_api.persons.models import DocumentNeed, Person, PersonName, PersonNameToken, StatusEvent
 from intake_api.relations.models import Household, HouseholdMember, PersonRelation
@@ -13,6 +14,7 @@ __all__ = [
     "HouseholdMember",
     "Operation",
     "Person",
+    "PersonDocument",
     "PersonName",
     "PersonNameToken",
     "PersonRelation",

@@ -41,8 +41,8 @@ class TestRefusedValues:
     @pytest.mark.parametrize(
         ("change", "field", "code"),
         [
-            ({"iin": "000000000000"}, "iin", "iin_format"),
-            ({"iin": "921311412076"}, "iin", "iin_format"),  # month 13
+            ({"iin": "000000000000"}, "iin", "iin_shape"),
+            ({"iin": "921311412076"}, "iin", "iin_shape"),  # month 13
             ({"birth_place": {"country": "XX"}}, "birth_place.country", "country_code"),
             ({"id": "00000000-0000-0000-0000-000000000000"}, "id", "nil_uuid"),
         ],

@@ -27,7 +27,8 @@ FAMILY_TABLES = {"person_relation", "household", "household_member", "relative",
 EXPECTED_TABLES = {
     "intake": PLATFORM_TABLES
     | {"operation", "person", "person_name", "person_name_token", "status_event", "document_need"}
-    | FAMILY_TABLES,
+    | FAMILY_TABLES
+    | {"person_document"},  # documents reported back by the documents service (intake_0004)
     "docs": PLATFORM_TABLES | {"document_request", "document_request_event"},
 }
 VERSION_TABLE = "alembic_version"

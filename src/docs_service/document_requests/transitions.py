@@ -36,8 +36,8 @@ from docs_service.passports.mrz import build_td3_mrz
 
 log = structlog.get_logger("docs_service.document_requests")
 
-ISSUED_TOPIC: Final = "document.issued"
-"""Outbox topic telling the intake service that a document was handed over (and any IIN issued)."""
+CHANGED_TOPIC: Final = "document_request.changed"
+"""Outbox topic telling the intake service of each status change of a request (one event per move)."""
 
 # Which configured format each number of the data is checked against.
 _NUMBER_FIELDS: Final[dict[str, NumberKind]] = {
@@ -326,6 +326,37 @@ async def _make_move(
     return recorded, replaced
 
 
+def changed_event(request: DocumentRequest, *, replaced: uuid.UUID | None = None) -> dict[str, Any]:
+    """The `document_request.changed` payload: the request's status, version, numbers and dates.
+
+    Numbers and dates that are not recorded yet are left out; `iin` is there only when the IIN
+    was issued with this document. The payload holds personal data (numbers, IIN): it stays in the
+    outbox, which admins list without payloads.
+    """
+    payload: dict[str, Any] = {
+        "request_id": str(request.id),
+        "person_id": str(request.person_id),
+        "need_id": str(request.need_id) if request.need_id else None,
+        "kind": request.kind,
+        "status": request.status,
+        "version": request.version,
+        "status_changed_at": request.status_changed_at.isoformat(),
+    }
+    if request.reissue_of_id is not None:
+        payload["reissue_of_id"] = str(request.reissue_of_id)
+    if replaced is not None:
+        payload["replaces_request_id"] = str(replaced)
+    for field in ("civil_act_record_number", "certificate_series", "certificate_number", "passport_number"):
+        if (number := getattr(request, field)) is not None:
+            payload[field] = number
+    for field in ("registered_on", "issued_on", "expires_on", "handed_over_on"):
+        if (day := getattr(request, field)) is not None:
+            payload[field] = day.isoformat()
+    if request.iin is not None and request.iin_issued:
+        payload["iin"] = request.iin
+    return payload
+
+
 async def apply(
     session: AsyncSession,
     http_request: Request,
@@ -402,24 +433,23 @@ async def apply(
         subject_id=request.person_id,
         fields=["status", *sorted(recorded)],
     )
-    if body.to == workflow.ISSUED:
-        await enqueue(
-            session,
-            tables,
-            ISSUED_TOPIC,
-            {
-                "request_id": str(request.id),
-                "person_id": str(request.person_id),
-                "need_id": str(request.need_id) if request.need_id else None,
-                "kind": request.kind,
-                "replaces_request_id": str(replaced) if replaced else None,
-                "iin": request.iin if request.iin_issued else None,
-                "handed_over_on": str(request.handed_over_on) if request.handed_over_on else None,
-            },
-            aggregate_id=request.person_id,
-        )
+    await enqueue(
+        session,
+        tables,
+        CHANGED_TOPIC,
+        changed_event(request, replaced=replaced),
+        aggregate_id=request.person_id,
+    )
     log.info("document_request.moved", request_id=str(request.id), to_status=body.to)
     return request
 
 
-__all__ = ["ISSUED_TOPIC", "IINTaken", "IllegalTransition", "NumberTaken", "PrerequisitesMissing", "apply"]
+__all__ = [
+    "CHANGED_TOPIC",
+    "IINTaken",
+    "IllegalTransition",
+    "NumberTaken",
+    "PrerequisitesMissing",
+    "apply",
+    "changed_event",
+]

@@ -133,14 +133,21 @@ async def patch_person(
         person.birth_on, person.birth_precision = birth.earliest(), birth.precision
     if "arrival_date" in values:
         person.arrival_on = values.pop("arrival_date")
+    # RFC 7396: an object in a merge patch is merged member by member, `null` removes a member.
     if "birth_place" in values:
         place = values.pop("birth_place")
-        person.birth_place = place.model_dump(exclude_none=True) if place is not None else None
+        if place is None:
+            person.birth_place = None
+        else:
+            merged = {**(person.birth_place or {}), **place.model_dump(include=place.model_fields_set)}
+            person.birth_place = {k: v for k, v in merged.items() if v is not None} or None
     if "consent" in values:
         consent = values.pop("consent")
-        person.consent_tracing = consent.tracing if consent else None
-        person.consent_sharing = consent.sharing if consent else None
-        person.consent_given_by = consent.given_by if consent else None
+        if consent is None:
+            person.consent_tracing = person.consent_sharing = person.consent_given_by = None
+        else:
+            for part in consent.model_fields_set:
+                setattr(person, f"consent_{part}", getattr(consent, part))
     if "iin" in values and values["iin"] is not None and values["iin"] != person.iin:
         taken = await session.execute(
             select(Person.id).where(Person.iin == values["iin"], Person.id != person.id)
@@ -193,7 +200,9 @@ async def add_name(session: AsyncSession, person: Person, body: NameIn, *, audit
     person.names.append(name)
     await session.flush()  # the name row before its tokens (no ORM relationship orders them)
     session.add_all(tokens)
-    if body.current:
+    # A child's Kazakh name, given on return, is the one to show unless the caller says not.
+    becomes_current = body.current if "current" in body.model_fields_set else body.kind == "kazakh"
+    if becomes_current:
         choose_current(person.names, [n is name for n in person.names])
     elif not any(n.current for n in person.names):
         choose_current(person.names, [False] * len(person.names))

@@ -31,6 +31,8 @@ class PersonFilters:
     arrived_to: dt.date | None = None
     q: str | None = None
     person_ids: Select[Any] | None = None
+    hide_custody: bool = False
+    """Leave out persons in custody (a partner filtering by status or facility)."""
     """A select of person ids to keep (a household's members, say)."""
 
 
@@ -82,6 +84,8 @@ async def page(
         query = query.where(Person.category == f.category)
     if f.status is not None:
         query = query.where(Person.status == f.status)
+    if f.hide_custody:
+        query = query.where(Person.status != "in_custody")
     if f.facility is not None:
         query = query.where(Person.facility == f.facility)
     if f.arrived_from is not None:

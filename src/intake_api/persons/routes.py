@@ -9,13 +9,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from apicore.audit import Audit
-from apicore.auth import Principal, bearer_token, hash_key
+from apicore.auth import Principal, Role, bearer_token, hash_key
+from apicore.i18n import _l
 from apicore.idempotency import IdempotencyKeyReused
 from apicore.pagination import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor
-from apicore.problems import ValidationFailed, problem_responses
+from apicore.problems import FieldError, ValidationFailed, problem_responses, register_field_message
 from apicore.schemas import Page, ShortText
 from apicore.transactions import Session, TransactionalRoute
 from apicore.versioning import PreconditionFailed, PreconditionRequired, etag
+from intake_api.documents import service as documents_service
+from intake_api.documents.schemas import DocumentStatus
 from intake_api.operations.schemas import OperationCode
 from intake_api.persons import batch, editing, repository, service, views
 from intake_api.persons.access import CaseStaff, FieldStaff, HistoryReader, NameEditor, PersonReader
@@ -51,6 +54,8 @@ from intake_api.persons.status import Status
 from intake_api.relations import households as households_service
 from intake_api.relatives.service import HostNotWilling, RelativeNotFound
 
+register_field_message("range_reversed", _l("The end of the range is before its start."))
+
 router = APIRouter(prefix="/v1/persons", tags=["persons"], route_class=TransactionalRoute)
 
 _JSON = "application/json"
@@ -74,7 +79,13 @@ async def _answer(session: Session, person: Person, principal: Principal, respon
     response_model=PersonRead,
     response_model_exclude_unset=True,
     responses={
-        **problem_responses(ValidationFailed, service.PersonExists, service.IINTaken, IdempotencyKeyReused),
+        **problem_responses(
+            ValidationFailed,
+            service.PersonExists,
+            service.IINTaken,
+            IdempotencyKeyReused,
+            editing.FieldsNotEditable,
+        ),
         201: {"content": {_JSON: {"examples": PERSON_READ_EXAMPLES}}},
         200: {
             "description": "Already registered with this very body: nothing created",
@@ -99,6 +110,9 @@ async def register_returnee(
     answers 200 with the person and creates nothing (another body: 409 naming the record).
     Warnings (`mixed_script`, `iin_mismatch`) do not refuse.
     """
+    if body.notes is not None and principal.role is Role.field_worker:
+        # Case notes are written by case workers; a field worker's PATCH is refused the same way.
+        raise editing.FieldsNotEditable(fields="notes")
     person, created = await service.register(
         session, request.app.state.ctx.tables, body, await request.json(), audit=audit
     )
@@ -221,6 +235,13 @@ async def list_returnees(
     needs_document: Annotated[
         DocumentKind | None, Query(description="Has an active need of this kind.")
     ] = None,
+    document_status: Annotated[
+        DocumentStatus | None,
+        Query(description="Whose document is in this status in the documents service."),
+    ] = None,
+    document_kind: Annotated[
+        DocumentKind | None, Query(description="The kind `document_status` is about (any when absent).")
+    ] = None,
     arrived_from: Annotated[dt.date | None, Query(description="Arrived on or after (YYYY-MM-DD).")] = None,
     arrived_to: Annotated[dt.date | None, Query(description="Arrived on or before (YYYY-MM-DD).")] = None,
     q: Annotated[
@@ -237,6 +258,9 @@ async def list_returnees(
     ] = None,
 ) -> Page[PersonRead]:
     """Returnees, oldest registration first; every person listed is audited as read."""
+    if arrived_from and arrived_to and arrived_from > arrived_to:
+        raise ValidationFailed(errors=[FieldError("arrived_to", "range_reversed")])
+    household_ids = households_service.person_ids_in_household(household_id) if household_id else None
     filters = repository.PersonFilters(
         operation=operation,
         category=category,
@@ -246,7 +270,15 @@ async def list_returnees(
         arrived_from=arrived_from,
         arrived_to=arrived_to,
         q=q,
-        person_ids=households_service.person_ids_in_household(household_id) if household_id else None,
+        person_ids=(
+            documents_service.person_ids_with_document_status(
+                document_kind, document_status, within=household_ids
+            )
+            if document_status is not None
+            else household_ids
+        ),
+        # Partners do not see custody: nor may a filter on status or facility reveal it.
+        hide_custody=principal.role is Role.partner and (status is not None or facility is not None),
     )
     rows, next_cursor = await repository.page(session, filters, limit=limit, cursor=cursor)
     await audit.record_many(

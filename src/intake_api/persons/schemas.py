@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StrictBool, StringConstraints
+from pydantic import AfterValidator, Field, JsonValue, StrictBool, StringConstraints
 
 from apicore.schemas import (
     CountryCode,
@@ -236,7 +236,9 @@ class BatchItem(RequestModel):
     idempotency_key: (
         Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[!-~]+$")] | None
     ) = Field(default=None, description="As the `Idempotency-Key` header of a single POST: a retry replays.")
-    person: dict[str, object] = Field(description="A `PersonCreate` body, validated on its own.")
+    person: JsonValue = Field(
+        description="A `PersonCreate` body, validated on its own (a bad one fails only its item)."
+    )
 
 
 class PersonBatch(RequestModel):
