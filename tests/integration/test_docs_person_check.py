@@ -18,14 +18,14 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
-from tests.conftest import make_keys
-from tests.support.services import ServiceProcess, free_port
 
 from apicore.auth import Role
 from apicore.db import Database
 from docs_service.document_requests.models import DocumentRequest
 from docs_service.models import platform as docs_platform
 from intake_api.models import platform as intake_platform
+from tests.conftest import make_keys
+from tests.support.services import ServiceProcess, free_port
 
 OPERATION = {
     "code": "zhusan-2",

@@ -5,69 +5,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from tests.conftest import FIXTURES_DIR, make_keys
-from tests.support.services import ServiceProcess, free_port
 
 from apicore.auth import Role
-from docs_service.models import platform as docs_platform
-from intake_api.models import platform as intake_platform
+from tests.conftest import FIXTURES_DIR
+from tests.integration.conftest import Deployment, bearer
 
 FAMILIES = ("kk", "ru", "ar")
 NEEDED = {"child": "birth_certificate", "woman": "passport"}
-
-
-@dataclass
-class Deployment:
-    intake: ServiceProcess
-    docs: ServiceProcess
-    intake_keys: dict[Role, str]
-    docs_keys: dict[Role, str]
-
-
-@pytest.fixture
-def deployment(intake_db_url: str, docs_db_url: str, tmp_path: Path) -> Iterator[Deployment]:
-    import asyncio
-
-    intake_keys = asyncio.run(make_keys(intake_db_url, intake_platform))
-    docs_keys = asyncio.run(make_keys(docs_db_url, docs_platform))
-    docs_port, intake_port = free_port(), free_port()
-    docs = ServiceProcess(
-        "docs-service",
-        docs_port,
-        {
-            "DOCS_DATABASE_URL": docs_db_url,
-            "DOCS_INTAKE_SERVICE_URL": f"http://127.0.0.1:{intake_port}",
-            "DOCS_INTAKE_SERVICE_KEY": intake_keys[Role.service],
-        },
-        tmp_path / "docs.log",
-    )
-    intake = ServiceProcess(
-        "intake-api",
-        intake_port,
-        {
-            "INTAKE_DATABASE_URL": intake_db_url,
-            "INTAKE_DOCS_SERVICE_URL": f"http://127.0.0.1:{docs_port}",
-            "INTAKE_DOCS_SERVICE_KEY": docs_keys[Role.service],
-            "INTAKE_OUTBOX_POLL_SECONDS": "0.2",
-            "INTAKE_OUTBOX_BACKOFF_BASE_SECONDS": "0.2",
-            "INTAKE_OUTBOX_BACKOFF_CAP_SECONDS": "1",
-        },
-        tmp_path / "intake.log",
-    )
-    yield Deployment(intake, docs, intake_keys, docs_keys)
-    intake.stop()
-    docs.stop()
-
-
-def _bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
 
 
 def _matches(path: str, expected: str) -> bool:
@@ -85,8 +33,8 @@ class Replay:
 def replay_family(client: httpx.Client, d: Deployment, family: str) -> Replay:
     """Send every request of one scenario file and check every `expect`."""
     scenario = json.loads((FIXTURES_DIR / f"family-{family}.json").read_text("utf-8"))
-    field_worker = _bearer(d.intake_keys[Role.field_worker])
-    case_worker = _bearer(d.intake_keys[Role.case_worker])
+    field_worker = bearer(d.intake_keys[Role.field_worker])
+    case_worker = bearer(d.intake_keys[Role.case_worker])
     first_answers: dict[str, httpx.Response] = {}
     outcome = Replay()
     for step in scenario["requests"]:
@@ -141,7 +89,7 @@ def wait_for_requests(
     client: httpx.Client, d: Deployment, created: dict[str, str], refused: set[str]
 ) -> None:
     """Every child and woman has exactly one request of the right kind; refused ids none."""
-    case_worker = _bearer(d.docs_keys[Role.case_worker])
+    case_worker = bearer(d.docs_keys[Role.case_worker])
     deadline = time.monotonic() + 20
     missing: dict[str, Any] = {}
     while time.monotonic() < deadline:
@@ -163,7 +111,7 @@ def wait_for_requests(
             f"{d.docs.url}/v1/requests", params={"person_id": person_id}, headers=case_worker
         ).json()["items"]
         assert items == [], person_id
-    intake_reader = _bearer(d.intake_keys[Role.case_worker])
+    intake_reader = bearer(d.intake_keys[Role.case_worker])
     for person_id, category in created.items():
         needs = client.get(f"{d.intake.url}/v1/persons/{person_id}", headers=intake_reader).json()[
             "document_needs"
@@ -177,7 +125,7 @@ def create_operations(client: httpx.Client, d: Deployment) -> None:
     operations = json.loads((FIXTURES_DIR / "operations.json").read_text("utf-8"))["operations"]
     for operation in operations:
         r = client.post(
-            f"{d.intake.url}/v1/operations", json=operation, headers=_bearer(d.intake_keys[Role.admin])
+            f"{d.intake.url}/v1/operations", json=operation, headers=bearer(d.intake_keys[Role.admin])
         )
         assert r.status_code == 201, r.text
 
@@ -207,7 +155,7 @@ def test_needs_are_delivered_when_the_documents_service_starts_late(deployment: 
             outcome = replay_family(client, deployment, family)
             created |= outcome.created
             refused |= outcome.refused_ids
-        reader = _bearer(deployment.intake_keys[Role.case_worker])
+        reader = bearer(deployment.intake_keys[Role.case_worker])
         pending = client.get(
             f"{deployment.intake.url}/v1/persons/{next(iter(created))}", headers=reader
         ).json()
@@ -222,16 +170,16 @@ def test_a_need_cancelled_in_intake_cancels_its_request(deployment: Deployment) 
     with httpx.Client(timeout=10) as client:
         create_operations(client, deployment)
         body = json.loads((FIXTURES_DIR / "family-kk.json").read_text("utf-8"))["requests"][0]["body"]
-        fw = _bearer(deployment.intake_keys[Role.field_worker])
+        fw = bearer(deployment.intake_keys[Role.field_worker])
         assert client.post(f"{deployment.intake.url}/v1/persons", json=body, headers=fw).status_code == 201
         wait_for_requests(client, deployment, {body["id"]: "woman"}, set())
         r = client.post(
             f"{deployment.intake.url}/v1/persons/{body['id']}/document-needs",
             json={"kind": "passport", "action": "cancel", "reason": "Жарамды төлқұжаты бар"},
-            headers=_bearer(deployment.intake_keys[Role.case_worker]),
+            headers=bearer(deployment.intake_keys[Role.case_worker]),
         )
         assert r.status_code == 200, r.text
-        reader = _bearer(deployment.docs_keys[Role.case_worker])
+        reader = bearer(deployment.docs_keys[Role.case_worker])
         deadline = time.monotonic() + 20
         statuses: list[str] = []
         while time.monotonic() < deadline:

@@ -203,20 +203,9 @@ class TestCodesMatchTheFeaturesThatUseThem:
     def test_labels_cover_the_codes_of_the_persons_workflow(
         self, labels: dict[str, Any], module: str, name: str
     ) -> None:
-        literal = getattr(_optional_module(module), name, None)
-        if literal is None:  # pragma: no cover - until the persons feature defines it
-            pytest.skip(f"{module}.{name} is not there yet")
+        literal = getattr(importlib.import_module(module), name)
         assert list(labels) == list(get_args(literal))
 
     def test_consent_kinds_are_the_consents_a_person_records(self) -> None:
-        consent = getattr(person_schemas, "ConsentIn", None)
-        if consent is None:  # pragma: no cover - until the persons feature records consent
-            pytest.skip("intake_api.persons.schemas.ConsentIn is not there yet")
+        consent = person_schemas.ConsentIn
         assert set(codes.CONSENT_KIND_LABELS) == set(consent.model_fields) - {"given_by"}
-
-
-def _optional_module(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError:  # pragma: no cover
-        return None
