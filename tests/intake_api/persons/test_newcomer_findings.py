@@ -1,0 +1,150 @@
+"""Defects a newcomer's trial found, each pinned by a test."""
+
+from __future__ import annotations
+
+import pytest
+from tests.conftest import ServiceClient
+from tests.intake_api.persons.helpers import count_rows, fixture_body, post_person, seed_operations
+
+from apicore.auth import Role
+from intake_api.models import Person
+
+MOTHER = "5a110000-0000-4000-8000-000000000001"
+
+
+async def _etag(intake: ServiceClient, person_id: str) -> str:
+    return (await intake.http.get(f"/v1/persons/{person_id}", headers=intake.auth(Role.case_worker))).headers[
+        "etag"
+    ]
+
+
+async def _patch(intake: ServiceClient, person_id: str, body: dict[str, object]) -> dict[str, object]:
+    headers = {
+        **intake.auth(Role.case_worker),
+        "If-Match": await _etag(intake, person_id),
+        "Content-Type": "application/merge-patch+json",
+    }
+    r = await intake.http.patch(f"/v1/persons/{person_id}", json=body, headers=headers)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+class TestMergePatchMergesObjects:
+    async def test_consent_members_not_sent_are_kept(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        body = fixture_body("kk", 0) | {"consent": {"tracing": True, "sharing": True, "given_by": "self"}}
+        assert (await post_person(intake, body)).status_code == 201
+        read = await _patch(intake, MOTHER, {"consent": {"sharing": False}})
+        assert read["consent"] == {"tracing": True, "sharing": False, "given_by": "self"}
+
+    async def test_birth_place_keeps_the_country_when_the_locality_is_corrected(
+        self, intake: ServiceClient
+    ) -> None:
+        await seed_operations(intake)
+        body = fixture_body("kk", 0) | {"birth_place": {"country": "KZ", "locality": "Aktobe"}}
+        assert (await post_person(intake, body)).status_code == 201
+        read = await _patch(intake, MOTHER, {"birth_place": {"locality": "Aqtobe"}})
+        assert read["birth_place"] == {"country": "KZ", "locality": "Aqtobe"}
+        read = await _patch(intake, MOTHER, {"birth_place": {"locality": None}})
+        assert read["birth_place"] == {"country": "KZ"}
+
+
+class TestRegistration:
+    async def test_field_workers_cannot_write_case_notes(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        r = await post_person(intake, fixture_body("kk", 0) | {"notes": "Sensitive"})
+        assert r.status_code == 403
+        assert await count_rows(intake, Person.__table__) == 0
+
+    @pytest.mark.parametrize("given", ["2019", "😀", "ـ", "\u064f"])
+    async def test_a_name_needs_letters(self, intake: ServiceClient, given: str) -> None:
+        await seed_operations(intake)
+        body = fixture_body("kk", 1)
+        body["names"][0]["given"] = given
+        r = await post_person(intake, body)
+        assert r.status_code == 422
+        assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [("names.0.given", "name_characters")]
+
+    @pytest.mark.parametrize("lang", ["kk", "ar"])
+    async def test_an_unknown_category_lists_the_codes_without_english_words(
+        self, intake: ServiceClient, lang: str
+    ) -> None:
+        await seed_operations(intake)
+        r = await post_person(
+            intake, fixture_body("kk", 1) | {"category": "alien"}, headers={"Accept-Language": lang}
+        )
+        message = r.json()["errors"][0]["message"]
+        assert "'child', 'woman', 'man'" in message
+        assert " or " not in message
+
+    async def test_a_kazakh_name_added_later_becomes_current(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        body = fixture_body("kk", 2)  # Arabic birth name only
+        assert (await post_person(intake, body)).status_code == 201
+        r = await intake.http.post(
+            f"/v1/persons/{body['id']}/names",
+            json={"script": "Cyrl", "lang": "kk", "kind": "kazakh", "given": "Омар"},
+            headers=intake.auth(Role.registrar),
+        )
+        assert [(n["kind"], n["current"]) for n in r.json()["names"]] == [("birth", False), ("kazakh", True)]
+
+
+class TestBatchAndMediaTypes:
+    async def test_an_item_that_is_not_an_object_fails_alone(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        items = [{"person": "notadict"}, {"person": fixture_body("kk", 1)}]
+        r = await intake.http.post(
+            "/v1/persons/batch", json={"items": items}, headers=intake.auth(Role.field_worker)
+        )
+        assert r.status_code == 200
+        assert [x["status"] for x in r.json()["results"]] == [422, 201]
+
+    @pytest.mark.parametrize(
+        "content_type", ["application/json; charset=utf-16", "application/json-patch+json"]
+    )
+    async def test_json_of_another_kind_is_415(self, intake: ServiceClient, content_type: str) -> None:
+        await seed_operations(intake)
+        assert (await post_person(intake, fixture_body("kk", 0))).status_code == 201
+        r = await intake.http.patch(
+            f"/v1/persons/{MOTHER}",
+            content=b"{}",
+            headers={
+                **intake.auth(Role.case_worker),
+                "If-Match": await _etag(intake, MOTHER),
+                "Content-Type": content_type,
+            },
+        )
+        assert r.status_code == 415
+
+
+class TestPartnersAndCustody:
+    async def test_filters_do_not_reveal_who_is_in_custody(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        man = {
+            "operation": "rusafa",
+            "category": "man",
+            "sex": "male",
+            "birth_date": "1988",
+            "arrival_date": "2019-11-24",
+            "names": [{"script": "Cyrl", "kind": "document", "given": "Ержан"}],
+            "facility": "SIZO",
+        }
+        created = (await post_person(intake, man)).json()
+        r = await intake.http.post(
+            f"/v1/persons/{created['id']}/status-changes",
+            json={"status": "in_custody"},
+            headers={**intake.auth(Role.case_worker), "If-Match": f'"{created["version"]}"'},
+        )
+        assert r.status_code == 200
+        for params in ({"status": "in_custody"}, {"facility": "SIZO"}):
+            partner = await intake.http.get("/v1/persons", params=params, headers=intake.auth(Role.partner))
+            assert partner.json()["items"] == []
+            case = await intake.http.get("/v1/persons", params=params, headers=intake.auth(Role.case_worker))
+            assert [p["id"] for p in case.json()["items"]] == [created["id"]]
+
+
+async def test_audit_time_filters_beyond_utc_are_422(intake: ServiceClient) -> None:
+    for since in ("9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"):
+        r = await intake.http.get("/v1/audit", params={"since": since}, headers=intake.auth(Role.auditor))
+        assert r.status_code == 422
+        assert [e["field"] for e in r.json()["errors"]] == ["since"]
