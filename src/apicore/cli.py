@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -60,6 +62,9 @@ class ServiceCLI:
         serve.add_argument("--port", type=int, default=self.default_port)
         serve.add_argument("--workers", type=int, default=1)
         sub.add_parser("migrate", help="migrate the database to the latest revision")
+        sub.add_parser(
+            "dispatch", help="deliver outbox events in a process of its own (no HTTP server); Ctrl-C stops"
+        )
         create = sub.add_parser("create-key", help="create an API key and print it once")
         create.add_argument("--role", required=True, choices=[r.value for r in Role])
         create.add_argument("--name", required=True, type=_key_name)
@@ -97,6 +102,11 @@ class ServiceCLI:
                 proxy_headers=False,
             )
             return 0
+        if args.command == "dispatch":
+            configure_logging(settings.log_level, service=self.prog.replace("-", "_"))
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(self._dispatch(settings))
+            return 0
         if args.command == "migrate":
             migrations.upgrade(self.alembic_section, settings.database_url)
             return 0
@@ -122,6 +132,18 @@ class ServiceCLI:
             return 0
         _help, _add, run = self.extra[args.command]
         return run(settings, args)
+
+    async def _dispatch(self, settings: ServiceSettings) -> None:
+        # The app's own lifespan builds the database, the HTTP client and the topics and runs
+        # the dispatcher; this process serves no HTTP. Several dispatchers may run: each claim
+        # is leased (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite serialises writers).
+        app = self.create_app(settings.model_copy(update={"outbox_enabled": True}))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        async with app.router.lifespan_context(app):
+            await stop.wait()
 
     async def _create_key(self, settings: ServiceSettings, role: Role, name: str) -> str:
         db = Database.connect(settings.database_url)
