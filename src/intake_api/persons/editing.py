@@ -22,7 +22,7 @@ from apicore.partial_dates import PartialDate
 from apicore.problems import FieldError, Problem, ValidationFailed, register_field_message
 from apicore.tables import PlatformTables
 from apicore.versioning import check_if_match
-from intake_api.persons import rules, status
+from intake_api.persons import rules, service, status
 from intake_api.persons.models import DocumentNeed, Person, PersonName, PersonNameToken, StatusEvent
 from intake_api.persons.schemas import DocumentNeedChange, NameCorrection, NameIn, PersonPatch, StatusChange
 from intake_api.persons.service import (
@@ -94,9 +94,8 @@ def _touch(person: Person) -> None:
 
 def _recompute_warnings(person: Person) -> None:
     birth = PartialDate.from_stored(person.birth_on, person.birth_precision)  # type: ignore[arg-type]
-    active = [n for n in person.names]
     person.warnings = rules.name_warnings(
-        [(n.given, n.family, n.patronymic) for n in active]
+        [(n.given, n.family, n.patronymic) for n in person.names]
     ) + rules.iin_warnings(person.iin, birth, person.sex)
 
 
@@ -305,31 +304,6 @@ async def retire_name(
     return name
 
 
-async def record_status(
-    session: AsyncSession,
-    person: Person,
-    principal: Principal | None,
-    change: StatusChange | None,
-    *,
-    from_status: str | None,
-) -> StatusEvent:
-    """Append a status event (also written at registration, from nothing to `arrived`)."""
-    event = StatusEvent(
-        id=uuid.uuid4(),
-        person_id=person.id,
-        from_status=from_status,
-        to_status=person.status,
-        reason=change.reason if change else None,
-        host_relative_id=change.host_relative_id if change else None,
-        facility=change.facility if change else None,
-        actor_name=principal.name if principal else "system",
-        actor_role=principal.role.value if principal else "system",
-        at=utcnow(),
-    )
-    session.add(event)
-    return event
-
-
 async def change_status(
     session: AsyncSession,
     request: Request,
@@ -367,7 +341,15 @@ async def change_status(
     if change.facility is not None:
         person.facility = change.facility
     _touch(person)
-    event = await record_status(session, person, principal, change, from_status=previous)
+    event = service.record_status(
+        session,
+        person,
+        principal,
+        from_status=previous,
+        reason=change.reason,
+        host_relative_id=change.host_relative_id,
+        facility=change.facility,
+    )
     await session.flush()
     await audit.record(
         session, "person.status_changed", subject_type="person", subject_id=person.id, fields=["status"]

@@ -42,9 +42,8 @@ def query_words(q: str) -> list[tuple[str, str]]:
     for word in q.split()[:MAX_QUERY_WORDS]:
         key = search_key(word)
         if key:
-            words.append(
-                (key.split()[0], consonant_skeleton(word).split()[0] if consonant_skeleton(word) else "")
-            )
+            skeleton = consonant_skeleton(word)
+            words.append((key.split()[0], skeleton.split()[0] if skeleton else ""))
     return words
 
 

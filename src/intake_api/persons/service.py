@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import uuid
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from apicore.audit import AuditTrail
+from apicore.auth import Principal
 from apicore.db import utcnow
 from apicore.i18n import _l
 from apicore.outbox import enqueue
@@ -208,20 +210,8 @@ async def register(
         if existing is not None:
             raise PersonExists(person.id) from exc
         raise IINTaken from exc
-    principal = audit.principal
-    session.add(
-        StatusEvent(
-            id=uuid.uuid4(),
-            person_id=person.id,
-            from_status=None,
-            to_status=person.status,
-            reason=None,
-            host_relative_id=None,
-            facility=person.facility,
-            actor_name=principal.name if principal else "system",
-            actor_role=principal.role.value if principal else "system",
-            at=person.created_at,
-        )
+    record_status(
+        session, person, audit.principal, from_status=None, facility=person.facility, at=person.created_at
     )
     await audit.record(
         session,
@@ -231,6 +221,35 @@ async def register(
         fields=sorted(body.model_fields_set),
     )
     return person, True
+
+
+def record_status(
+    session: AsyncSession,
+    person: Person,
+    principal: Principal | None,
+    *,
+    from_status: str | None,
+    reason: str | None = None,
+    host_relative_id: uuid.UUID | None = None,
+    facility: str | None = None,
+    at: dt.datetime | None = None,
+) -> StatusEvent:
+    """Append the event of the person's move to its current status (from nothing to `arrived`
+    at registration); `at` defaults to now. Added to the session, not flushed."""
+    event = StatusEvent(
+        id=uuid.uuid4(),
+        person_id=person.id,
+        from_status=from_status,
+        to_status=person.status,
+        reason=reason,
+        host_relative_id=host_relative_id,
+        facility=facility,
+        actor_name=principal.name if principal else "system",
+        actor_role=principal.role.value if principal else "system",
+        at=at or utcnow(),
+    )
+    session.add(event)
+    return event
 
 
 def _same_or_conflict(existing: Person, fingerprint: str) -> Person:
