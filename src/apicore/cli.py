@@ -21,6 +21,7 @@ from apicore.auth import Role, create_key, revoke_keys
 from apicore.db import Database
 from apicore.logs import configure_logging
 from apicore.openapi import build_openapi
+from apicore.outbox import DispatcherLock
 from apicore.settings import ServiceSettings
 from apicore.tables import PlatformTables
 
@@ -103,6 +104,17 @@ class ServiceCLI:
             )
             return 0
         if args.command == "dispatch":
+            lock = DispatcherLock(settings.database_url)
+            if not lock.try_acquire():
+                print(  # noqa: T201
+                    f"{self.prog}: another dispatcher already delivers this SQLite database's outbox "
+                    f"(lock {lock.path}); a SQLite database has one. If it is the service itself, "
+                    "set OUTBOX_ENABLED=false (with the service's prefix) on the service.",
+                    file=sys.stderr,
+                )
+                return 1
+            # The dispatcher in the app takes the lock again; PostgreSQL needs none.
+            lock.release()
             configure_logging(settings.log_level, service=self.prog.replace("-", "_"))
             with contextlib.suppress(KeyboardInterrupt):
                 asyncio.run(self._dispatch(settings))
@@ -135,8 +147,8 @@ class ServiceCLI:
 
     async def _dispatch(self, settings: ServiceSettings) -> None:
         # The app's own lifespan builds the database, the HTTP client and the topics and runs
-        # the dispatcher; this process serves no HTTP. Several dispatchers may run: each claim
-        # is leased (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite serialises writers).
+        # the dispatcher; this process serves no HTTP. On PostgreSQL several may run (each claim
+        # is leased with FOR UPDATE SKIP LOCKED); on SQLite one holds the dispatcher lock.
         app = self.create_app(settings.model_copy(update={"outbox_enabled": True}))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -2,9 +2,10 @@
 then a dispatcher delivers it over HTTP until the receiver has it.
 
 Delivery is at-least-once with the event id as `Idempotency-Key`, so the receiver applies it
-once. Each attempt is leased (several dispatchers never hold one event at the same time:
-`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers). Failures back off
-exponentially with jitter; after `outbox_max_attempts` an event is kept as `dead`.
+once. Each attempt is leased (`leased_until`): on PostgreSQL several dispatchers may run and never
+hold one event at the same time (`FOR UPDATE SKIP LOCKED`); on SQLite one dispatcher per database
+file is enforced with an OS file lock (`DispatcherLock`), and the others stand by. Failures back
+off exponentially with jitter; after `outbox_max_attempts` an event is kept as `dead`.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import filelock
 import httpx
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apicore.db import Database, utcnow
@@ -99,6 +102,47 @@ def backoff_seconds(attempts: int, *, base: float, cap: float) -> float:
     return float(ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311 - jitter, not secrecy
 
 
+class DispatcherLock:
+    """The one-dispatcher rule of a SQLite database: an exclusive OS lock on a file beside it.
+
+    SQLite has no `SKIP LOCKED`, and its database lives on one machine, so a file lock
+    (`flock`, through the `filelock` library) is the honest tool: the kernel releases it when
+    the holder dies, even by SIGKILL, so a restarted dispatcher takes over at once. PostgreSQL
+    needs no such lock (`required` is False): several dispatchers share its outbox.
+    """
+
+    def __init__(self, database_url: str | URL) -> None:
+        url = make_url(database_url)
+        database = url.database if url.get_backend_name() == "sqlite" else None
+        self.path = f"{database}.dispatcher.lock" if database and database != ":memory:" else None
+        self._lock = filelock.FileLock(self.path, timeout=0) if self.path else None
+
+    @property
+    def required(self) -> bool:
+        """True when this database allows one dispatcher only (a SQLite file)."""
+        return self._lock is not None
+
+    @property
+    def held(self) -> bool:
+        """True while this instance holds the lock."""
+        return self._lock is not None and self._lock.is_locked
+
+    def try_acquire(self) -> bool:
+        """Take the lock if no other dispatcher holds it; True when held (or not required)."""
+        if self._lock is None:
+            return True
+        try:
+            self._lock.acquire()
+        except filelock.Timeout:
+            return False
+        return True
+
+    def release(self) -> None:
+        """Give the lock back (a no-op when not held)."""
+        if self._lock is not None and self.held:
+            self._lock.release()
+
+
 class Dispatcher:
     """Delivers due outbox events of one service database."""
 
@@ -115,27 +159,69 @@ class Dispatcher:
         self.topics = topics
         self.client = client
         self.settings = settings
+        self.lock = DispatcherLock(db.engine.url)
         self._wake = asyncio.Event()
-        # A leased event is not picked again until the attempt has surely ended.
-        self.lease = dt.timedelta(seconds=settings.http_timeout_seconds * 3 + 30)
+        self._leased: set[uuid.UUID] = set()
+        # httpx's timeout bounds each phase (connect, write, read), not the whole call: one
+        # deadline for the whole attempt, so that the lease below surely outlasts it (with time
+        # to record the outcome) and a dead dispatcher's events wait no longer than that.
+        self.attempt_timeout = settings.http_timeout_seconds * 2
+        self.lease = dt.timedelta(seconds=self.attempt_timeout + 10)
 
     def wake(self) -> None:
         """Look for due events now rather than at the next poll."""
         self._wake.set()
 
     async def run_forever(self) -> None:
-        """Deliver due events until cancelled; errors are logged and the loop goes on."""
-        while True:
-            try:
-                while await self.process_due() > 0:
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox.cycle_failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.outbox_poll_seconds)
-            self._wake.clear()
+        """Deliver due events until cancelled; errors are logged and the loop goes on.
+
+        On SQLite it first waits (standing by) until it holds the database's dispatcher lock.
+        When cancelled it gives back the leases it holds, so that the next dispatcher need not
+        wait for them to expire.
+        """
+        try:
+            await self._wait_for_lock()
+            while True:
+                try:
+                    while await self.process_due() > 0:
+                        pass
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("outbox.cycle_failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.settings.outbox_poll_seconds)
+                self._wake.clear()
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._release_leases(self._leased))
+            self.lock.release()
+
+    async def _wait_for_lock(self) -> None:
+        standing_by = False
+        while not self.lock.try_acquire():
+            if not standing_by:
+                log.info("outbox.standby", reason="another dispatcher holds this SQLite database")
+                standing_by = True
+            await asyncio.sleep(max(self.settings.outbox_poll_seconds, 1.0))
+        if self.lock.required:
+            # The only dispatcher of this database: any lease left is a dead process's.
+            await self._release_leases(None)
+            if standing_by:
+                log.info("outbox.active")
+
+    async def _release_leases(self, ids: set[uuid.UUID] | None) -> None:
+        """Clear `leased_until` of `ids` (of every pending event when None)."""
+        if ids is not None and not ids:
+            return
+        t = self.table
+        statement = update(t).where(t.c.state == "pending", t.c.leased_until.is_not(None))
+        if ids is not None:
+            statement = statement.where(t.c.id.in_(list(ids)))
+        async with self.db.transaction() as session:
+            await session.execute(statement.values(leased_until=None))
+        if ids is not None:
+            ids.clear()
 
     async def _claim(self, limit: int) -> list[OutboxEvent]:
         t = self.table
@@ -144,7 +230,11 @@ class Dispatcher:
             rows = (
                 await session.execute(
                     select(t.c.id, t.c.topic, t.c.aggregate_id, t.c.payload, t.c.request_id, t.c.attempts)
-                    .where(t.c.state == "pending", t.c.next_attempt_at <= now)
+                    .where(
+                        t.c.state == "pending",
+                        t.c.next_attempt_at <= now,
+                        or_(t.c.leased_until.is_(None), t.c.leased_until <= now),
+                    )
                     .order_by(t.c.next_attempt_at, t.c.created_at)
                     .limit(limit)
                     .with_for_update(skip_locked=True)
@@ -152,8 +242,9 @@ class Dispatcher:
             ).all()
             if rows:
                 await session.execute(
-                    update(t).where(t.c.id.in_([r.id for r in rows])).values(next_attempt_at=now + self.lease)
+                    update(t).where(t.c.id.in_([r.id for r in rows])).values(leased_until=now + self.lease)
                 )
+        self._leased.update(r.id for r in rows)
         return [
             OutboxEvent(r.id, r.topic, r.aggregate_id, dict(r.payload), r.request_id, r.attempts)
             for r in rows
@@ -164,6 +255,7 @@ class Dispatcher:
         events = await self._claim(limit)
         for event in events:
             await self._attempt(event)
+            self._leased.discard(event.id)
         return len(events)
 
     async def _attempt(self, event: OutboxEvent) -> None:
@@ -174,7 +266,11 @@ class Dispatcher:
         try:
             if topic is None:
                 raise Undeliverable(f"no delivery for topic {event.topic}")
-            result = await topic.deliver(self.client, event)
+            try:
+                async with asyncio.timeout(self.attempt_timeout):
+                    result = await topic.deliver(self.client, event)
+            except TimeoutError as exc:
+                raise RetryLater("attempt timed out") from exc
         except RetryLater as exc:
             dead = attempts >= self.settings.outbox_max_attempts
             delay = backoff_seconds(
@@ -191,6 +287,7 @@ class Dispatcher:
                         last_error=str(exc)[:500],
                         state="dead" if dead else "pending",
                         next_attempt_at=utcnow() + dt.timedelta(seconds=delay),
+                        leased_until=None,
                     )
                 )
             log.warning(
@@ -201,7 +298,7 @@ class Dispatcher:
                 await session.execute(
                     update(t)
                     .where(t.c.id == event.id)
-                    .values(attempts=attempts, last_error=str(exc)[:500], state="dead")
+                    .values(attempts=attempts, last_error=str(exc)[:500], state="dead", leased_until=None)
                 )
             log.error("outbox.dead", event_id=str(event.id), topic=event.topic)
         else:
@@ -209,7 +306,13 @@ class Dispatcher:
                 await session.execute(
                     update(t)
                     .where(t.c.id == event.id)
-                    .values(attempts=attempts, state="delivered", delivered_at=utcnow(), last_error=None)
+                    .values(
+                        attempts=attempts,
+                        state="delivered",
+                        delivered_at=utcnow(),
+                        last_error=None,
+                        leased_until=None,
+                    )
                 )
                 if topic.on_delivered is not None:
                     await topic.on_delivered(session, event, result)

@@ -54,6 +54,9 @@ class OutboxEventRead(BaseModel):
     attempts: int
     created_at: dt.datetime
     next_attempt_at: dt.datetime = Field(description="When the dispatcher tries it next (pending).")
+    leased_until: dt.datetime | None = Field(
+        description="Set while a dispatcher is attempting it: no other dispatcher takes it before then."
+    )
     delivered_at: dt.datetime | None
     last_error: str | None = Field(description="Why the last attempt failed: a status or error class.")
 
@@ -65,6 +68,7 @@ _DEAD_EXAMPLE = {
     "attempts": 1000,
     "created_at": "2019-05-09T08:00:03Z",
     "next_attempt_at": "2019-05-12T20:14:41Z",
+    "leased_until": None,
     "delivered_at": None,
     "last_error": "HTTP 503",
 }
@@ -87,7 +91,17 @@ OUTBOX_RETRY_EXAMPLES: dict[str, Any] = {
     "ru": {"summary": "Событие снова в очереди", "value": _RETRIED_EXAMPLE},
     "ar": {"summary": "الحدث في قائمة الانتظار من جديد", "value": _RETRIED_EXAMPLE},
 }
-_COLUMNS = ("id", "topic", "state", "attempts", "created_at", "next_attempt_at", "delivered_at", "last_error")
+_COLUMNS = (
+    "id",
+    "topic",
+    "state",
+    "attempts",
+    "created_at",
+    "next_attempt_at",
+    "leased_until",
+    "delivered_at",
+    "last_error",
+)
 
 
 def outbox_router() -> APIRouter:

@@ -96,6 +96,8 @@ def add_platform_tables(metadata: MetaData) -> PlatformTables:
         Column("attempts", Integer, nullable=False, default=0),
         Column("created_at", UTCDateTime, nullable=False),
         Column("next_attempt_at", UTCDateTime, nullable=False),
+        # Set while a dispatcher attempts the event; no other dispatcher takes it before then.
+        Column("leased_until", UTCDateTime, nullable=True),
         Column("delivered_at", UTCDateTime, nullable=True),
         Column("last_error", Text, nullable=True),
         Index(None, "state", "next_attempt_at"),

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from apicore.audit import AuditTrail
 from apicore.cli import ServiceCLI
 from apicore.db import Database
+from apicore.logs import configure_logging
 from apicore.settings import ServiceSettings
 from intake_api import models
 from intake_api.app import create_app
@@ -48,6 +49,19 @@ def _run_demo(settings: ServiceSettings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_reconcile_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repair", action="store_true", help="settle what can be settled without a person")
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
+
+
+def _run_reconcile(settings: ServiceSettings, args: argparse.Namespace) -> int:
+    from intake_api import reconcile
+
+    assert isinstance(settings, IntakeSettings)
+    configure_logging(settings.log_level, service="intake_api")
+    return reconcile.main(settings, fix=args.repair, as_json=args.json)
+
+
 CLI = ServiceCLI(
     prog="intake-api",
     app_factory="intake_api.app:create_app",
@@ -61,6 +75,11 @@ CLI = ServiceCLI(
             "create the reference operations (zhusan-2, rusafa) if absent",
             lambda p: None,
             _run_seed,
+        ),
+        "reconcile": (
+            "compare needs and statuses with the documents service; report, and --repair",
+            _add_reconcile_arguments,
+            _run_reconcile,
         ),
         "demo-data": (
             "fill an empty database with invented families (for exploring /docs)",

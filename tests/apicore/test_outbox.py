@@ -3,7 +3,9 @@ database (the receiving side faked at the HTTP edge with httpx.MockTransport).""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +15,7 @@ from tests.conftest import ServiceClient
 
 from apicore.outbox import (
     Dispatcher,
+    DispatcherLock,
     OutboxEvent,
     OutboxTopic,
     RetryLater,
@@ -171,3 +174,137 @@ class TestDispatcher:
             second = await dispatcher._claim(10)
         assert len(first) == 1
         assert second == []
+
+
+async def _leased_until(intake: ServiceClient, event_id: uuid.UUID) -> Any:
+    t = platform.outbox_event
+    async with intake.db.transaction() as session:
+        return (await session.execute(select(t.c.leased_until).where(t.c.id == event_id))).scalar_one()
+
+
+async def _wait_until(predicate: Any, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+class TestLeases:
+    async def test_a_dispatcher_stopped_mid_attempt_gives_its_lease_back(self, intake: ServiceClient) -> None:
+        event_id = await _enqueue(intake)
+        started = asyncio.Event()
+
+        async def hang(client: httpx.AsyncClient, event: OutboxEvent) -> None:
+            started.set()
+            await asyncio.Event().wait()  # the receiver never answers
+
+        async with httpx.AsyncClient() as client:
+            topic = OutboxTopic("test.topic", hang)
+            first = Dispatcher(intake.db, platform, {topic.name: topic}, client, _settings())
+            task = asyncio.create_task(first.run_forever())
+            await asyncio.wait_for(started.wait(), 10)
+            assert await _leased_until(intake, event_id) is not None
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert await _leased_until(intake, event_id) is None
+            # The next dispatcher takes it at once, not when the lease would have expired.
+            second = Dispatcher(intake.db, platform, {topic.name: topic}, client, _settings())
+            assert [e.id for e in await second._claim(10)] == [event_id]
+
+    async def test_a_delivered_event_holds_no_lease(self, intake: ServiceClient) -> None:
+        event_id = await _enqueue(intake)
+
+        async def deliver(client: httpx.AsyncClient, event: OutboxEvent) -> None:
+            return None
+
+        async with httpx.AsyncClient() as client:
+            topic = OutboxTopic("test.topic", deliver)
+            await Dispatcher(intake.db, platform, {topic.name: topic}, client, _settings()).process_due()
+        assert await _state(intake, event_id) == ("delivered", 1)
+        assert await _leased_until(intake, event_id) is None
+
+
+class TestOneDispatcherOnSQLite:
+    def test_the_lock_admits_one_holder_per_database_file(self, tmp_path: Path) -> None:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
+        first, second = DispatcherLock(url), DispatcherLock(url)
+        assert first.required
+        assert first.try_acquire()
+        assert not second.try_acquire()
+        assert DispatcherLock(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}").try_acquire()
+        first.release()
+        assert second.try_acquire()
+        second.release()
+
+    def test_postgresql_needs_no_lock(self) -> None:
+        lock = DispatcherLock("postgresql+asyncpg://u:p@127.0.0.1:5432/intake")
+        assert not lock.required
+        assert lock.try_acquire()
+        assert lock.path is None
+
+    # The one-dispatcher rule is SQLite's; PostgreSQL shares its outbox (tests/integration).
+    @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+    async def test_a_second_dispatcher_stands_by_then_takes_over_with_the_dead_ones_leases(
+        self, intake: ServiceClient
+    ) -> None:
+        delivered: list[str] = []
+
+        async def deliver(client: httpx.AsyncClient, event: OutboxEvent) -> None:
+            delivered.append(event.payload["who"])
+
+        async with httpx.AsyncClient() as client:
+            topic = OutboxTopic("test.topic", deliver)
+            # The active one looks for events only when woken, so the ghost below claims first.
+            active = Dispatcher(
+                intake.db, platform, {topic.name: topic}, client, _settings(outbox_poll_seconds=60)
+            )
+            standby = Dispatcher(
+                intake.db, platform, {topic.name: topic}, client, _settings(outbox_poll_seconds=0.05)
+            )
+            active_task = asyncio.create_task(active.run_forever())
+            await _wait_until(lambda: active.lock.held)
+            standby_task = asyncio.create_task(standby.run_forever())
+            async with intake.db.transaction() as session:
+                await enqueue(session, platform, "test.topic", {"who": "first"})
+            active.wake()
+            await _wait_until(lambda: delivered == ["first"])
+            # A dispatcher that died holding a lease (claimed, never attempted): simulated by a
+            # claim of a third dispatcher that then vanishes.
+            async with intake.db.transaction() as session:
+                orphan = await enqueue(session, platform, "test.topic", {"who": "orphan"})
+            ghost = Dispatcher(intake.db, platform, {topic.name: topic}, client, _settings())
+            assert [e.id for e in await ghost._claim(10)] == [orphan]
+            active_task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await active_task
+            # The standby holds the lock now, knows no one else runs, and delivers the orphan
+            # without waiting for its lease to run out.
+            await _wait_until(lambda: delivered == ["first", "orphan"], timeout=5)
+            assert standby.lock.held
+            standby_task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await standby_task
+
+
+async def test_an_attempt_that_hangs_is_cut_off_and_retried_later(intake: ServiceClient) -> None:
+    event_id = await _enqueue(intake)
+
+    async def hang(client: httpx.AsyncClient, event: OutboxEvent) -> None:
+        await asyncio.Event().wait()
+
+    topic = OutboxTopic("test.topic", hang)
+    async with httpx.AsyncClient() as client:
+        dispatcher = Dispatcher(
+            intake.db, platform, {topic.name: topic}, client, _settings(http_timeout_seconds=0.05)
+        )
+        await asyncio.wait_for(dispatcher.process_due(), 5)
+    t = platform.outbox_event
+    async with intake.db.transaction() as session:
+        row = (await session.execute(select(t).where(t.c.id == event_id))).one()
+    assert (row.state, row.attempts, row.last_error, row.leased_until) == (
+        "pending",
+        1,
+        "attempt timed out",
+        None,
+    )

@@ -4,9 +4,11 @@ per role in each and a fast outbox in both directions."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -64,6 +66,19 @@ def deployment(intake_db_url: str, docs_db_url: str, tmp_path: Path) -> Iterator
     yield Deployment(intake, docs, intake_keys, docs_keys)
     intake.stop()
     docs.stop()
+
+
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T | None], what: str, seconds: float = 20) -> T:
+    """The first non-None answer of `probe` within `seconds` (polled every 0.2 s)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if (found := probe()) is not None:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"not within {seconds} s: {what}")
 
 
 def bearer(key: str) -> dict[str, str]:

@@ -4,29 +4,15 @@ person, both services running as real uvicorn processes on loopback ports."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
 from apicore.auth import Role
 from tests.conftest import FIXTURES_DIR
 from tests.docs_service.walk import cert_steps, fresh_iin
-from tests.integration.conftest import Deployment, bearer
+from tests.integration.conftest import Deployment, bearer, eventually
 from tests.support.families import KK_GIRL, person_body
-
-T = TypeVar("T")
-
-
-def eventually(probe: Callable[[], T | None], what: str, seconds: float = 20) -> T:
-    """The first non-None answer of `probe` within `seconds`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if (found := probe()) is not None:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"not within {seconds} s: {what}")
 
 
 def test_a_certificate_issued_in_documents_shows_in_intake_with_its_number(deployment: Deployment) -> None:
@@ -87,4 +73,4 @@ def test_a_certificate_issued_in_documents_shows_in_intake_with_its_number(deplo
         # Every event of the documents service was delivered; none is dead.
         docs_admin = bearer(d.docs_keys[Role.admin])
         outbox = client.get(f"{d.docs.url}/v1/outbox", headers=docs_admin).json()["items"]
-        assert [e["state"] for e in outbox] == ["delivered"] * len(steps)
+        assert [e["state"] for e in outbox] == ["delivered"] * (1 + len(steps))  # the opening, each move

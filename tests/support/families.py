@@ -11,6 +11,8 @@ import json
 import uuid
 from typing import Any
 
+import httpx
+
 from apicore.auth import Role
 from tests.conftest import FIXTURES_DIR, ServiceClient
 
@@ -37,6 +39,16 @@ async def seed_operations(intake: ServiceClient) -> None:
     ops = json.loads((FIXTURES_DIR / "operations.json").read_text("utf-8"))["operations"]
     for op in ops:
         r = await intake.http.post("/v1/operations", json=op, headers=intake.auth(Role.admin))
+        assert r.status_code == 201, r.text
+
+
+def seed_operations_sync(client: httpx.Client, base_url: str, admin_key: str) -> None:
+    """Create the scenarios' operations through a running service (integration tests)."""
+    ops = json.loads((FIXTURES_DIR / "operations.json").read_text("utf-8"))["operations"]
+    for op in ops:
+        r = client.post(
+            f"{base_url}/v1/operations", json=op, headers={"Authorization": f"Bearer {admin_key}"}
+        )
         assert r.status_code == 201, r.text
 
 

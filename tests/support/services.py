@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -37,7 +39,7 @@ class ServiceProcess:
         """Base URL on loopback."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> None:
+    def start(self, timeout: float = 60.0) -> None:
         """Start and wait until `/healthz` answers."""
         executable = str(Path(sys.executable).with_name(self.script))
         self._log = self.log_path.open("ab")
@@ -71,6 +73,36 @@ class ServiceProcess:
             self._log.close()
             self._log = None
 
+    def kill(self) -> None:
+        """SIGKILL: the process dies at once, with no shutdown of its own (a crash, the OOM killer)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log_records(self) -> list[dict[str, object]]:
+        """The JSON log lines the process wrote so far (other lines skipped)."""
+        records = []
+        for line in self.logs().splitlines():
+            with contextlib.suppress(ValueError):
+                record = json.loads(line)
+                if isinstance(record, dict):
+                    records.append(record)
+        return records
+
     def logs(self) -> str:
         """What the process wrote so far."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def start_dispatcher(script: str, env: Mapping[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """`<script> dispatch` in a process of its own, its output appended to `log_path`."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [str(Path(sys.executable).with_name(script)), "dispatch"],
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=log,
+        )

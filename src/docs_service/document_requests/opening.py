@@ -14,8 +14,11 @@ from apicore.audit import AuditTrail
 from apicore.auth import Principal, Role
 from apicore.db import utcnow
 from apicore.i18n import _l
+from apicore.outbox import enqueue
 from apicore.problems import FieldError, Problem, ValidationFailed, register_field_message
+from docs_service.database import platform
 from docs_service.document_requests import names, workflow
+from docs_service.document_requests.events import CHANGED_TOPIC, changed_event
 from docs_service.document_requests.models import DocumentRequest
 from docs_service.document_requests.numbers import normalise_number
 from docs_service.document_requests.schemas import DocumentRequestCreate
@@ -249,4 +252,7 @@ async def create(
     session.add(new_event(request, principal, action="created", from_status=None, at=now))
     await session.flush()
     await audit.record(session, "document_request.created", subject_type="person", subject_id=body.person_id)
+    # Intake learns of the request in `requested` as of every later move, so its record of the
+    # person shows the status from the first moment.
+    await enqueue(session, platform, CHANGED_TOPIC, changed_event(request), aggregate_id=request.person_id)
     return request

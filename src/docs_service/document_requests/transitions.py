@@ -28,6 +28,7 @@ from apicore.problems import FieldError, Problem, ValidationFailed, register_fie
 from apicore.tables import PlatformTables
 from apicore.versioning import check_if_match
 from docs_service.document_requests import opening, service, views, workflow
+from docs_service.document_requests.events import CHANGED_TOPIC, changed_event
 from docs_service.document_requests.models import DocumentRequest
 from docs_service.document_requests.numbers import InvalidDocumentNumber, NumberFormats, NumberKind
 from docs_service.document_requests.schemas import TransitionCreate
@@ -35,9 +36,6 @@ from docs_service.intake_client import IntakeClient
 from docs_service.passports.mrz import build_td3_mrz
 
 log = structlog.get_logger("docs_service.document_requests")
-
-CHANGED_TOPIC: Final = "document_request.changed"
-"""Outbox topic telling the intake service of each status change of a request (one event per move)."""
 
 # Which configured format each number of the data is checked against.
 _NUMBER_FIELDS: Final[dict[str, NumberKind]] = {
@@ -324,37 +322,6 @@ async def _make_move(
     request.status_changed_at = now
     request.updated_at = now
     return recorded, replaced
-
-
-def changed_event(request: DocumentRequest, *, replaced: uuid.UUID | None = None) -> dict[str, Any]:
-    """The `document_request.changed` payload: the request's status, version, numbers and dates.
-
-    Numbers and dates that are not recorded yet are left out; `iin` is there only when the IIN
-    was issued with this document. The payload holds personal data (numbers, IIN): it stays in the
-    outbox, which admins list without payloads.
-    """
-    payload: dict[str, Any] = {
-        "request_id": str(request.id),
-        "person_id": str(request.person_id),
-        "need_id": str(request.need_id) if request.need_id else None,
-        "kind": request.kind,
-        "status": request.status,
-        "version": request.version,
-        "status_changed_at": request.status_changed_at.isoformat(),
-    }
-    if request.reissue_of_id is not None:
-        payload["reissue_of_id"] = str(request.reissue_of_id)
-    if replaced is not None:
-        payload["replaces_request_id"] = str(replaced)
-    for field in ("civil_act_record_number", "certificate_series", "certificate_number", "passport_number"):
-        if (number := getattr(request, field)) is not None:
-            payload[field] = number
-    for field in ("registered_on", "issued_on", "expires_on", "handed_over_on"):
-        if (day := getattr(request, field)) is not None:
-            payload[field] = day.isoformat()
-    if request.iin is not None and request.iin_issued:
-        payload["iin"] = request.iin
-    return payload
 
 
 async def apply(

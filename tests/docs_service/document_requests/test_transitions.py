@@ -124,9 +124,11 @@ class TestBirthCertificateEndToEnd:
         table = platform.outbox_event
         async with docs.db.transaction() as session:
             events = (await session.execute(select(table).order_by(table.c.created_at))).all()
-        # One `document_request.changed` event per move, the last one the hand-over.
+        # One `document_request.changed` event for the opening and one per move, the last one
+        # the hand-over.
         assert {e.topic for e in events} == {"document_request.changed"}
-        assert [e.payload["version"] for e in events] == [2, 3, 4, 5, 6]
+        assert [e.payload["version"] for e in events] == [1, 2, 3, 4, 5, 6]
+        assert events[0].payload["status"] == "requested"
         event = events[-1]
         assert event.payload["status"] == "issued"
         assert event.payload["request_id"] == issued["id"]
