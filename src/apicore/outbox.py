@@ -56,15 +56,23 @@ class Undeliverable(Exception):
 
 Deliver = Callable[[httpx.AsyncClient, OutboxEvent], Awaitable[dict[str, Any] | None]]
 OnDelivered = Callable[[AsyncSession, OutboxEvent, dict[str, Any] | None], Awaitable[None]]
+OnStateChange = Callable[[AsyncSession, OutboxEvent], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxTopic:
-    """How to deliver one topic, and what to record locally once delivered."""
+    """How to deliver one topic, and what to record locally when its events change state.
+
+    Each hook runs in the transaction that records the change: `on_delivered` once the receiver
+    has the event, `on_dead` when it is given up, `on_requeued` when an admin sends a dead one
+    again (`POST /v1/outbox/{id}/retry`).
+    """
 
     name: str
     deliver: Deliver
     on_delivered: OnDelivered | None = None
+    on_dead: OnStateChange | None = None
+    on_requeued: OnStateChange | None = None
 
 
 async def enqueue(
@@ -94,6 +102,12 @@ async def enqueue(
     )
     session.info["outbox_written"] = True
     return event_id
+
+
+def _reason(exc: Exception) -> str:
+    """Why an attempt failed, for the log: the status or error class before any `:` (a refusal's
+    body may quote personal data, so it stays in `last_error`, which only admins read)."""
+    return str(exc).split(":", 1)[0][:100]
 
 
 def backoff_seconds(attempts: int, *, base: float, cap: float) -> float:
@@ -290,8 +304,15 @@ class Dispatcher:
                         leased_until=None,
                     )
                 )
+                if dead and topic is not None and topic.on_dead is not None:
+                    await topic.on_dead(session, event)
             log.warning(
-                "outbox.retry", event_id=str(event.id), topic=event.topic, attempts=attempts, dead=dead
+                "outbox.retry",
+                event_id=str(event.id),
+                topic=event.topic,
+                attempts=attempts,
+                dead=dead,
+                reason=_reason(exc),
             )
         except Undeliverable as exc:
             async with self.db.transaction() as session:
@@ -300,7 +321,9 @@ class Dispatcher:
                     .where(t.c.id == event.id)
                     .values(attempts=attempts, last_error=str(exc)[:500], state="dead", leased_until=None)
                 )
-            log.error("outbox.dead", event_id=str(event.id), topic=event.topic)
+                if topic is not None and topic.on_dead is not None:
+                    await topic.on_dead(session, event)
+            log.error("outbox.dead", event_id=str(event.id), topic=event.topic, reason=_reason(exc))
         else:
             async with self.db.transaction() as session:
                 await session.execute(
@@ -368,3 +391,10 @@ def _json_or_none(response: httpx.Response) -> dict[str, Any] | None:
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
+
+
+def problem_type(response: httpx.Response) -> str | None:
+    """The `type` of an RFC 9457 problem answer, or None when the body is not a problem."""
+    body = _json_or_none(response)
+    value = body.get("type") if body else None
+    return value if isinstance(value, str) else None

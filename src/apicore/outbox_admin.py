@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from apicore.auth import Principal, Role, require
 from apicore.db import utcnow
 from apicore.i18n import _l
+from apicore.outbox import OutboxEvent
 from apicore.pagination import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor, decode_cursor, encode_cursor
 from apicore.problems import Problem, problem_responses
 from apicore.schemas import Page
@@ -172,6 +173,20 @@ def outbox_router() -> APIRouter:
         ).one_or_none()
         if updated is None:
             raise OutboxEventNotDead(state=row.state)
+        dispatcher = request.app.state.ctx.dispatcher
+        topic = dispatcher.topics.get(updated.topic) if dispatcher is not None else None
+        if topic is not None and topic.on_requeued is not None:
+            event = (
+                await session.execute(
+                    select(t.c.aggregate_id, t.c.payload, t.c.request_id).where(t.c.id == event_id)
+                )
+            ).one()
+            await topic.on_requeued(
+                session,
+                OutboxEvent(
+                    event_id, updated.topic, event.aggregate_id, dict(event.payload), event.request_id, 0
+                ),
+            )
         session.info["outbox_written"] = True  # wakes the dispatcher once committed
         return OutboxEventRead.model_validate(updated._mapping)
 

@@ -19,11 +19,16 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from apicore.i18n import _l
-from apicore.problems import Problem
+from apicore.outbox import problem_type
+from apicore.problems import PROBLEM_TYPE_PREFIX, Problem
 from apicore.requestids import REQUEST_ID_HEADER, current_request_id
 from docs_service.settings import DocsSettings
 
 log = structlog.get_logger("docs_service.intake_client")
+
+PERSON_NOT_FOUND = PROBLEM_TYPE_PREFIX + "person-not-found"
+"""The problem type intake answers for an unknown person id (intake_api/persons/service.py)."""
+
 
 _RETRIED_STATUSES = frozenset({502, 503, 504})
 
@@ -112,8 +117,13 @@ class IntakeClient:
         except (httpx.HTTPError, _Transient) as exc:
             log.warning("intake.unreachable", error=type(exc).__name__)
             raise unavailable from exc
-        if response.status_code == 404:
+        if response.status_code == 404 and problem_type(response) == PERSON_NOT_FOUND:
             return None
+        if response.status_code == 404:
+            # A 404 that is not intake's answer about the person: a wrong URL, a proxy's page.
+            # Saying "unknown person" would kill the need for good; the address needs fixing.
+            log.error("intake.wrong_address", status=404)
+            raise unavailable
         if response.status_code in {401, 403}:
             log.error("intake.key_refused", status=response.status_code)
             raise unavailable

@@ -12,6 +12,9 @@ document status of intake, and finds:
   cancellation is sent again.
 - `status_behind`: the documents service holds a later status than intake. Repair: intake
   records that status.
+- `status_ahead`: intake shows a request, or a version of one, that the documents service does
+  not have (its database restored from an older backup). Repair: intake records what the
+  documents service holds, or forgets the document when the documents service has none.
 - `unknown_person`, `unknown_need`: a request for a person, or naming a need, that intake does
   not know. No repair: a person must look.
 
@@ -34,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apicore.audit import AuditTrail
@@ -49,9 +52,16 @@ from intake_api.persons.service import NEED_CANCELLED_TOPIC, NEED_TOPIC
 from intake_api.settings import IntakeSettings
 
 Problem = Literal[
-    "request_missing", "request_not_cancelled", "status_behind", "unknown_person", "unknown_need"
+    "request_missing",
+    "request_not_cancelled",
+    "status_behind",
+    "status_ahead",
+    "unknown_person",
+    "unknown_need",
 ]
-REPAIRABLE: frozenset[Problem] = frozenset({"request_missing", "request_not_cancelled", "status_behind"})
+REPAIRABLE: frozenset[Problem] = frozenset(
+    {"request_missing", "request_not_cancelled", "status_behind", "status_ahead"}
+)
 _NUMBERS = (
     "civil_act_record_number",
     "certificate_series",
@@ -224,6 +234,23 @@ async def compare(session: AsyncSession, requests: list[dict[str, Any]]) -> list
                     )
                 )
         row = documents.get((person_id, kind))
+        known_ids = {r["id"] for r in of_kind}
+        if row is not None and (
+            str(row.request_id) not in known_ids
+            or (row.request_id == request_id and row.request_version > latest["version"])
+        ):
+            found.append(
+                Disagreement(
+                    person_id,
+                    kind,
+                    "status_ahead",
+                    intake=f"{row.status} v{row.request_version}"
+                    + ("" if str(row.request_id) in known_ids else " (unknown request)"),
+                    docs=f"{latest['status']} v{latest['version']}",
+                    request_id=request_id,
+                )
+            )
+            continue
         if row is None:
             behind, held = True, "no status"
         elif row.request_id == request_id:
@@ -239,6 +266,18 @@ async def compare(session: AsyncSession, requests: list[dict[str, Any]]) -> list
                     intake=held,
                     docs=f"{latest['status']} v{latest['version']}",
                     request_id=request_id,
+                )
+            )
+    for (person_id, kind), row in sorted(documents.items(), key=lambda i: (str(i[0][0]), i[0][1])):
+        if (person_id, kind) not in by_person_kind:
+            found.append(
+                Disagreement(
+                    person_id,
+                    kind,
+                    "status_ahead",
+                    intake=f"{row.status} v{row.request_version} (unknown request)",
+                    docs="no request",
+                    request_id=row.request_id,
                 )
             )
     return found
@@ -283,6 +322,14 @@ async def repair(
             )
         elif d.problem == "status_behind" and d.request_id is not None:
             await apply_update(session, _update_from(by_id[str(d.request_id)]), audit=audit)
+        elif d.problem == "status_ahead" and str(d.request_id) in by_id:
+            await apply_update(session, _update_from(by_id[str(d.request_id)]), audit=audit, force=True)
+        elif d.problem == "status_ahead":
+            await session.execute(
+                delete(PersonDocument).where(
+                    PersonDocument.person_id == d.person_id, PersonDocument.kind == d.kind
+                )
+            )
         else:
             continue
         await audit.record(

@@ -100,7 +100,15 @@ class TestPerson:
         assert request.headers["x-request-id"] == "req-1234567890"
 
     async def test_unknown_person_is_none(self) -> None:
-        assert await call(Script(status(404))) is None
+        def not_found(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(404, json={"type": "urn:returnee-registry:problem:person-not-found"})
+
+        assert await call(Script(not_found)) is None
+
+    async def test_a_404_that_is_not_about_the_person_is_unavailable(self) -> None:
+        # A wrong address or a proxy's page: retry later, never "no such person".
+        with pytest.raises(IntakeUnavailable):
+            await call(Script(status(404)))
 
     @pytest.mark.parametrize("transient", [status(502), status(503), status(504), refused, timed_out])
     async def test_a_transient_failure_is_retried_into_success(

@@ -211,7 +211,7 @@ async def _refresh_holder(session: AsyncSession, request: DocumentRequest, intak
         return
     person = await intake.person(request.person_id)
     if person is None:
-        log.warning("document_request.person_gone", request_id=str(request.id))
+        log.warning("document_request.person_gone", document_request_id=str(request.id))
         return
     opening.take_snapshot(request, person, utcnow())
 
@@ -407,7 +407,7 @@ async def apply(
         changed_event(request, replaced=replaced),
         aggregate_id=request.person_id,
     )
-    log.info("document_request.moved", request_id=str(request.id), to_status=body.to)
+    log.info("document_request.moved", document_request_id=str(request.id), to_status=body.to)
     return request
 
 

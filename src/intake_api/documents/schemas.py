@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from apicore.schemas import ResponseModel
 
@@ -45,7 +45,9 @@ class DocumentUpdate(BaseModel):
     kind: DocumentKind
     status: DocumentStatus
     version: int = Field(ge=1, le=2**31 - 1, description="The request's version after the change.")
-    status_changed_at: dt.datetime
+    status_changed_at: AwareDatetime = Field(
+        description="With its offset (RFC 3339): the documents service's clock."
+    )
     civil_act_record_number: str | None = _Number
     certificate_series: str | None = Field(default=None, min_length=1, max_length=16)
     certificate_number: str | None = Field(default=None, min_length=1, max_length=32)

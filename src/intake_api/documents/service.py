@@ -33,9 +33,12 @@ def _is_newer(row: PersonDocument, body: DocumentUpdate) -> bool:
 
 
 async def apply_update(
-    session: AsyncSession, body: DocumentUpdate, *, audit: AuditTrail
+    session: AsyncSession, body: DocumentUpdate, *, audit: AuditTrail, force: bool = False
 ) -> tuple[PersonDocument, Literal["applied", "ignored"]]:
     """Record a status change unless intake holds this version of the request or a later change.
+
+    With `force` (reconciliation only) it is recorded whatever intake holds: the documents
+    service is the record of documents, and after a restored backup its versions run behind.
 
     Raises:
         PersonNotFound: no such person (the event then stays dead in the documents service).
@@ -43,8 +46,10 @@ async def apply_update(
     if await session.get(Person, body.person_id) is None:
         raise person_service.PersonNotFound(person_id=str(body.person_id))
     row = await session.get(PersonDocument, (body.person_id, body.kind), with_for_update=True)
-    if row is not None and not _is_newer(row, body):
-        log.info("document_update.ignored", event_id=str(body.event_id), request_id=str(body.request_id))
+    if row is not None and not force and not _is_newer(row, body):
+        log.info(
+            "document_update.ignored", event_id=str(body.event_id), document_request_id=str(body.request_id)
+        )
         return row, "ignored"
     values: dict[str, Any] = {
         "status": body.status,
@@ -81,7 +86,7 @@ async def apply_update(
         subject_id=body.person_id,
         fields=["status", *[f for f in (*_NUMBERS, *_DATES) if getattr(body, f) is not None]],
     )
-    log.info("document_update.applied", event_id=str(body.event_id), request_id=str(body.request_id))
+    log.info("document_update.applied", event_id=str(body.event_id), document_request_id=str(body.request_id))
     return row, "applied"
 
 

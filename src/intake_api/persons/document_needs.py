@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apicore.db import Database, utcnow
-from apicore.outbox import OutboxEvent, OutboxTopic, RetryLater, Undeliverable, post_event
+from apicore.outbox import OutboxEvent, OutboxTopic, RetryLater, Undeliverable, post_event, problem_type
 from apicore.problems import PROBLEM_TYPE_PREFIX
 from intake_api.persons.models import DocumentNeed
 from intake_api.persons.service import NEED_CANCELLED_TOPIC, NEED_TOPIC
@@ -26,10 +26,7 @@ ILLEGAL_TRANSITION = PROBLEM_TYPE_PREFIX + "illegal-transition"
 
 
 def _already_open(response: httpx.Response) -> bool:
-    try:
-        return bool(response.json().get("type") == OPEN_REQUEST_EXISTS)
-    except ValueError:
-        return False
+    return problem_type(response) == OPEN_REQUEST_EXISTS
 
 
 def need_topic(settings: IntakeSettings) -> OutboxTopic:
@@ -62,15 +59,21 @@ def need_topic(settings: IntakeSettings) -> OutboxTopic:
             .values(delivery="delivered", request_id=request_id, delivered_at=utcnow())
         )
 
-    return OutboxTopic(NEED_TOPIC, deliver, on_delivered)
+    async def set_delivery(session: AsyncSession, event: OutboxEvent, old: str, new: str) -> None:
+        await session.execute(
+            update(DocumentNeed)
+            .where(DocumentNeed.id == uuid.UUID(event.payload["need_id"]), DocumentNeed.delivery == old)
+            .values(delivery=new)
+        )
 
+    async def on_dead(session: AsyncSession, event: OutboxEvent) -> None:
+        # A case worker sees "failed", not "pending", for a need no one is delivering any more.
+        await set_delivery(session, event, "pending", "failed")
 
-def _problem_type(response: httpx.Response) -> str | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body.get("type") if isinstance(body, dict) else None
+    async def on_requeued(session: AsyncSession, event: OutboxEvent) -> None:
+        await set_delivery(session, event, "failed", "pending")
+
+    return OutboxTopic(NEED_TOPIC, deliver, on_delivered, on_dead=on_dead, on_requeued=on_requeued)
 
 
 def cancel_topic(settings: IntakeSettings, db: Database) -> OutboxTopic:
@@ -107,7 +110,7 @@ def cancel_topic(settings: IntakeSettings, db: Database) -> OutboxTopic:
                 ).scalar_one_or_none()
             if delivery == "pending":
                 raise RetryLater("the need's request has not reached the documents service yet")
-            return None  # nothing of ours to cancel
+            return None  # nothing of ours to cancel (a need whose delivery failed never got there)
         result: dict[str, Any] | None = None
         for request in ours:
             try:
@@ -120,7 +123,7 @@ def cancel_topic(settings: IntakeSettings, db: Database) -> OutboxTopic:
                         "to": "cancelled",
                         "reason": payload.get("reason") or "need cancelled in intake",
                     },
-                    accept_conflict=lambda r: _problem_type(r) == ILLEGAL_TRANSITION,  # already closed
+                    accept_conflict=lambda r: problem_type(r) == ILLEGAL_TRANSITION,  # already closed
                     extra_headers={"If-Match": "*"},
                 )
             except Undeliverable:

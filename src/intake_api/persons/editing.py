@@ -84,6 +84,10 @@ class NoActiveNeed(Problem):
 register_field_message("not_null", _l("This field cannot be cleared."))
 register_field_message("host_required", _l("Name the relative who hosts the person (host_relative_id)."))
 register_field_message("last_name", _l("A person keeps at least one name that is not retired."))
+register_field_message(
+    "kind_not_for_category",
+    _l("This document is not for this person: a birth certificate is for a child, a passport for an adult."),
+)
 
 
 def _touch(person: Person) -> None:
@@ -370,11 +374,14 @@ async def change_need(
     A cancelled need is told to the documents service through the outbox.
 
     Raises:
+        ValidationFailed: requiring a kind that is not for the person's category (`kind`).
         NeedAlreadyActive: requiring a document already needed.
         NoActiveNeed: cancelling a need that is not active.
     """
     active = next((n for n in person.needs if n.kind == change.kind and n.state == "active"), None)
     if change.action == "require":
+        if person.category not in rules.DOCUMENT_CATEGORIES[change.kind]:
+            raise ValidationFailed(errors=[FieldError("kind", "kind_not_for_category")])
         if active is not None:
             raise NeedAlreadyActive
         need = await add_need(session, tables, person.id, change.kind, reason=change.reason)

@@ -154,7 +154,8 @@ class DocumentNeed(Base):
     """`active` or `cancelled` (by a case worker, with `cancel_reason`)."""
     cancel_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     delivery: Mapped[str] = mapped_column(String(16))
-    """`pending` until the documents service has the request, then `delivered`."""
+    """`pending` until the documents service has the request, then `delivered`; `failed` when the
+    outbox gave the delivery up (and `pending` again if an admin retries it)."""
     outbox_event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     request_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     """The documents service's request id, once delivered."""

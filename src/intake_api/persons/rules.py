@@ -82,6 +82,14 @@ def iin_warnings(iin: str | None, birth: PartialDate, sex: str) -> list[dict[str
     return [{"code": "iin_mismatch", "field": "iin"}]
 
 
+DOCUMENT_CATEGORIES: dict[str, frozenset[str]] = {
+    "birth_certificate": frozenset({"child"}),
+    "passport": frozenset({"woman", "man"}),
+}
+"""Which categories each document kind is for: the documents service refuses any other
+(`kind_not_for_category`, docs_service/document_requests/opening.py), so intake refuses it first."""
+
+
 def needed_document(category: str) -> str | None:
     """The document a category needs by default: children Kazakh birth certificates, women
     clean passports (the programme, BRIEF.md); men none by default."""

@@ -198,7 +198,10 @@ class DocumentNeedRead(ResponseModel):
     kind: DocumentKind
     reason: str
     state: Literal["active", "cancelled"]
-    delivery: Literal["pending", "delivered"]
+    delivery: Literal["pending", "delivered", "failed"] = Field(
+        description="`pending` on its way; `delivered` once the documents service has it; `failed` "
+        "when the outbox gave up (an admin can send it again: `POST /v1/outbox/{event_id}/retry`)."
+    )
     request_id: uuid.UUID | None
     delivered_at: dt.datetime | None
 

@@ -9,6 +9,7 @@ import json
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 
@@ -104,6 +105,18 @@ class TestOpenRequest:
         assert r.headers["content-type"].startswith(PROBLEM)
         assert r.headers["content-language"] == "ru"
         assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [("person_id", "unknown_person")]
+        assert await request_count(docs) == 0
+
+    async def test_a_404_that_is_not_intakes_answer_is_503_not_unknown_person(
+        self, docs: ServiceClient, fake_intake: FakeIntake
+    ) -> None:
+        # A wrong DOCS_INTAKE_SERVICE_URL or a proxy's own 404 page: not "no such person", which
+        # would kill the need for good.
+        person_id = fake_intake.add("child")
+        fake_intake.failures.append(lambda: httpx.Response(404, text="<html>Not Found</html>"))
+        r = await open_request(docs, person_id)
+        assert r.status_code == 503, r.text
+        assert "retry-after" in r.headers
         assert await request_count(docs) == 0
 
     @pytest.mark.parametrize(

@@ -120,6 +120,16 @@ class TestReceiveDocumentUpdate:
         [doc] = await documents(intake, child)
         assert doc["status"] == "issued"
 
+    async def test_a_time_without_offset_is_422_naming_it_not_500(self, intake: ServiceClient) -> None:
+        child = await registered_child(intake)
+        body = update(child, uuid.uuid4(), 2, "documents_collected", status_changed_at="2020-01-01T00:00:00")
+        r = await send(intake, body)
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == ["status_changed_at"]
+        assert await documents(intake, child) == [
+            {"kind": "birth_certificate", "needed": True, "status": None}
+        ]
+
     async def test_unknown_person_is_404(self, intake: ServiceClient) -> None:
         r = await send(intake, update(uuid.uuid4(), uuid.uuid4(), 2, "documents_collected"))
         assert r.status_code == 404
