@@ -142,6 +142,9 @@ class DocumentNeed(Base):
             sqlite_where=text("state = 'active'"),
             postgresql_where=text("state = 'active'"),
         ),
+        # Every read and list page loads a person's needs, cancelled ones too: without it, a
+        # scan of the table (bench/README.md: 80-140 ms a read at 1M persons).
+        Index(None, "person_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

@@ -47,6 +47,23 @@ def query_words(q: str) -> list[tuple[str, str]]:
     return words
 
 
+_KEY_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _after_prefix(prefix: str) -> str | None:
+    """The least key (of `[0-9a-z]`, as `search_key` makes them) above every key starting with
+    `prefix` ("abz" -> "ac"), or None when there is none ("zz"). Digits sort before letters and
+    such keys compare character by character in the C collation and in the usual locales alike."""
+    chars = list(prefix)
+    while chars:
+        position = _KEY_ALPHABET.find(chars[-1])
+        if 0 <= position < len(_KEY_ALPHABET) - 1:
+            chars[-1] = _KEY_ALPHABET[position + 1]
+            return "".join(chars)
+        chars.pop()
+    return None
+
+
 def _word_matches(key: str, skeleton: str) -> Select[Any]:
     """Persons with a name word starting with this key, or with this consonant skeleton.
 
@@ -55,7 +72,13 @@ def _word_matches(key: str, skeleton: str) -> Select[Any]:
     """
     t = PersonNameToken
     prefix = key.replace("\\", "").replace("%", "").replace("_", "")
-    conditions = [and_(t.kind == "key", t.token.like(prefix + "%"))]
+    # A range the (kind, token) index can serve on both databases (neither uses an ordinary
+    # index for LIKE: SQLite's LIKE ignores case, PostgreSQL's needs pattern_ops); LIKE stays
+    # as the exact test.
+    in_range = [t.token >= prefix]
+    if (upper := _after_prefix(prefix)) is not None:
+        in_range.append(t.token < upper)
+    conditions = [and_(t.kind == "key", *in_range, t.token.like(prefix + "%"))]
     if skeleton:
         conditions.append(and_(t.kind == "skel", t.token == skeleton))
     return select(t.person_id).where(or_(*conditions))
