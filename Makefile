@@ -7,7 +7,7 @@ INTAKE_PORT ?= 8000
 DOCS_PORT ?= 8001
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint openapi migrate clean
+.PHONY: help install run test lint openapi migrate bench clean
 
 help: ## list every target
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -28,13 +28,17 @@ test: $(STAMP) ## run the whole suite (SQLite; PostgreSQL too when TEST_POSTGRES
 	$(BIN)/pytest -q
 
 lint: $(STAMP) ## ruff (lint and format) and mypy strict
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
-	$(BIN)/mypy src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src tests bench
 
 openapi: $(STAMP) ## write openapi/intake_api.json and openapi/docs_service.json from the apps
 	$(BIN)/intake-api openapi > openapi/intake_api.json.tmp && mv openapi/intake_api.json.tmp openapi/intake_api.json
 	$(BIN)/docs-service openapi > openapi/docs_service.json.tmp && mv openapi/docs_service.json.tmp openapi/docs_service.json
+
+bench: $(STAMP) ## benchmarks (wrk, both databases, ~12 min; BENCH_QUICK=1 to try): bench/results/
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
+	$(BIN)/python -m bench
 
 migrate: $(STAMP) ## migrate both SQLite databases under var/ to head
 	$(BIN)/intake-api migrate

@@ -1,0 +1,1 @@
+"""Benchmarks of both services (`make bench`); see bench/README.md."""

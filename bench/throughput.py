@@ -1,0 +1,385 @@
+"""The throughput matrix: every scenario on the service and both baselines, per database and
+number of worker processes, each app on its own copy of the same loaded databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import rows as r
+from bench import scenarios
+from bench.config import BenchConfig
+from bench.databases import DatabaseServer, Loader, ServiceDatabase, operation_id
+from bench.loadgen import PreparedRequest, run_sequential, run_wrk, write_requests
+from bench.people import PersonFactory, created_at_for, search_terms
+from bench.processes import RssSampler, Server, baseline_server, free_port, service_server
+from bench.stats import Run, sampled_run, wrk_run
+
+APPS = ("service", "raw", "orm")
+SCENARIOS = ("create", "read", "list", "transition", "batch")
+SEED = 20261129
+
+
+def log(message: str) -> None:
+    """Progress on standard error, with the time."""
+    import sys
+
+    print(f"[bench {dt.datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)  # noqa: T201, DTZ005
+
+
+@dataclass
+class Loaded:
+    """What was loaded into the template databases of one backend."""
+
+    person_ids: list[uuid.UUID]
+    child_ids: list[uuid.UUID]
+    request_ids: list[uuid.UUID]
+    intake: ServiceDatabase
+    docs: ServiceDatabase
+
+
+def load_persons(
+    url: str,
+    count: int,
+    *,
+    seed: int,
+    start_index: int = 0,
+    total: int | None = None,
+    chunk: int = 20_000,
+    progress: Callable[[int], None] | None = None,
+    analyze: bool = True,
+    status_events: bool = True,
+) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """Load `count` invented persons with the rows the service writes; returns `(ids, child ids)`.
+
+    No audit, idempotency or pending outbox rows (the first read and write of each would add
+    them); `status_events=False` leaves out the first status event too (no read or list uses
+    it). On PostgreSQL the name tokens are made by one INSERT ... SELECT from the loaded names
+    (`TOKENS_SQL`: the same words, once per name), which is much faster than sending them;
+    then the tables are analysed (`analyze`), as autovacuum would after such a load.
+    """
+    op_id = operation_id(url)
+    factory = PersonFactory(seed)
+    ids: list[uuid.UUID] = []
+    children: list[uuid.UUID] = []
+    options = r.RegistrationOptions(audit=False, outbox=False, status_event=status_events)
+    actor = r.Actor()
+    first_at = created_at_for(start_index, total or count)
+    gc.disable()  # millions of tuples: the collector would walk them again and again
+    try:
+        with Loader(url) as loader:
+            in_sql = loader.backend == "postgresql"
+            done = 0
+            while done < count:
+                batch = r.Rows()
+                for i in range(done, min(done + chunk, count)):
+                    body = factory.body()
+                    at = created_at_for(start_index + i, total or count)
+                    r.registration_rows(
+                        loader.codec, body, operation_id=op_id, created_at=at, keys=r.service_keys,
+                        actor=actor, options=options, ids=factory.uuid, into=batch,
+                    )  # fmt: skip
+                    ids.append(uuid.UUID(body["id"]))
+                    if body["category"] == "child":
+                        children.append(ids[-1])
+                if in_sql:
+                    batch.tables["person_name_token"].clear()
+                loader.write(batch)
+                done = min(done + chunk, count)
+                if progress is not None:
+                    progress(done)
+            if in_sql:
+                loader.execute_args(TOKENS_SQL, first_at)
+                if analyze:
+                    loader.execute("ANALYZE")
+    finally:
+        gc.enable()
+    return ids, children
+
+
+TOKENS_SQL = """
+INSERT INTO person_name_token (person_id, name_id, kind, token)
+SELECT DISTINCT n.person_id, n.id, w.kind, left(w.token, 100)
+FROM person_name AS n
+CROSS JOIN LATERAL (
+    SELECT 'key' AS kind, unnest(string_to_array(n.search_key, ' ')) AS token
+    UNION
+    SELECT 'skel', unnest(string_to_array(n.skeleton, ' '))
+) AS w
+WHERE n.created_at >= $1 AND w.token <> ''
+"""
+"""The tokens of the names loaded from `$1` on, as `service.name_tokens` makes them."""
+
+
+def load_requests(url: str, count: int) -> list[uuid.UUID]:
+    """Open `count` birth-certificate requests (holder checked, version 1) straight in the table."""
+    ids = []
+    actor = r.Actor(name="bench-case_worker", role="case_worker")
+    at = dt.datetime(2019, 6, 1, tzinfo=dt.UTC)
+    with Loader(url) as loader:
+        rows = r.Rows()
+        for _ in range(count):
+            rid = uuid.uuid4()
+            rows.extend(r.document_request_rows(loader.codec, rid, uuid.uuid4(), at, actor))
+            ids.append(rid)
+        loader.write(rows)
+        if loader.backend == "postgresql":
+            loader.execute("ANALYZE")
+    return ids
+
+
+@dataclass
+class AppServers:
+    """The server(s) of one app: the service has two (intake and documents)."""
+
+    persons: Server
+    docs: Server
+    all: list[Server] = field(default_factory=list)
+
+    def stop(self) -> None:
+        """Stop every process."""
+        for server in self.all:
+            server.stop()
+
+
+def start_app(
+    app: str, workers: int, intake: ServiceDatabase, docs: ServiceDatabase, cfg: BenchConfig, log_dir: Path
+) -> AppServers:
+    """Start one app on its databases; the service as both services wired to each other."""
+    label = f"{intake.backend}-w{workers}-{app}"
+    if app != "service":
+        env = {
+            "BENCH_INTAKE_DATABASE_URL": intake.url,
+            "BENCH_DOCS_DATABASE_URL": docs.url,
+            "BENCH_POOL_SIZE": str(cfg.pool_size),
+        }
+        server = baseline_server(app, free_port(), workers, env, log_dir, label=label)
+        server.start(workers=workers)
+        return AppServers(server, server, [server])
+    intake_port, docs_port = free_port(), free_port()
+    # Delivery of the outbox is left to `intake-api dispatch` / `docs-service dispatch`: the
+    # events are written in the measured transaction, and the raw baseline writes them too.
+    intake_env = {
+        "INTAKE_DATABASE_URL": intake.url,
+        "INTAKE_DATABASE_POOL_SIZE": str(cfg.pool_size),
+        "INTAKE_OUTBOX_ENABLED": "false",
+        "INTAKE_DOCS_SERVICE_URL": f"http://127.0.0.1:{docs_port}",
+        "INTAKE_DOCS_SERVICE_KEY": docs.keys["service"],
+    }
+    docs_env = {
+        "DOCS_DATABASE_URL": docs.url,
+        "DOCS_DATABASE_POOL_SIZE": str(cfg.pool_size),
+        "DOCS_OUTBOX_ENABLED": "false",
+        "DOCS_INTAKE_SERVICE_URL": f"http://127.0.0.1:{intake_port}",
+        "DOCS_INTAKE_SERVICE_KEY": intake.keys["service"],
+    }
+    persons = service_server("intake", intake_port, workers, intake_env, log_dir, label=label + "-intake")
+    documents = service_server("docs", docs_port, workers, docs_env, log_dir, label=label + "-docs")
+    persons.start(workers=workers)
+    try:
+        documents.start(workers=workers)
+    except BaseException:
+        persons.stop()
+        raise
+    return AppServers(persons, documents, [persons, documents])
+
+
+def check_service(servers: AppServers, loaded: Loaded) -> None:
+    """The loaded rows read back through the service, and the person check across services.
+
+    Raises:
+        RuntimeError: a seeded person does not read back, the search finds nothing, or the
+            documents service cannot open a request (its check of the person in intake).
+    """
+    intake, docs = loaded.intake, loaded.docs
+    with httpx.Client(timeout=30) as client:
+        read = client.get(
+            f"{servers.persons.url}/v1/persons/{loaded.person_ids[0]}",
+            headers={"Authorization": f"Bearer {intake.keys['case_worker']}"},
+        )
+        if read.status_code != 200:
+            raise RuntimeError(f"a loaded person does not read back: {read.status_code} {read.text[:500]}")
+        found = client.get(
+            f"{servers.persons.url}/v1/persons",
+            params={"q": read.json()["names"][0]["given"], "limit": 5},
+            headers={"Authorization": f"Bearer {intake.keys['case_worker']}"},
+        )
+        if found.status_code != 200 or not found.json()["items"]:
+            raise RuntimeError(f"the search finds no loaded person: {found.status_code} {found.text[:500]}")
+        opened = client.post(
+            f"{servers.docs.url}/v1/requests",
+            json={"person_id": str(loaded.child_ids[-1]), "kind": "birth_certificate"},
+            headers={"Authorization": f"Bearer {docs.keys['case_worker']}", "Idempotency-Key": "bench-check"},
+        )
+        if opened.status_code != 201:
+            raise RuntimeError(
+                f"the documents service could not open a request: {opened.status_code} {opened.text[:500]}"
+            )
+
+
+def _fixed(requests: list[PreparedRequest]) -> Callable[[int, str], Iterable[PreparedRequest]]:
+    """A request maker that always gives the same requests (replayed round and round)."""
+
+    def make(_count: int, _purpose: str) -> Iterable[PreparedRequest]:
+        return requests
+
+    return make
+
+
+@dataclass
+class Matrix:
+    """Runs the scenarios and collects the runs."""
+
+    cfg: BenchConfig
+    workdir: Path
+    runs: list[Run] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def _wrk(
+        self, name: str, url: str, make: Callable[[int, str], Iterable[PreparedRequest]], *, once: bool,
+        connections: int | None = None, seconds: int | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Warm up, then measure; `make(count, purpose)` gives the requests of each part."""
+        cfg = self.cfg
+        connections = connections or cfg.connections
+        seconds = seconds or cfg.seconds
+        if cfg.warmup > 0:
+            warm = self.workdir / f"{name}-warmup.req"
+            write_requests(warm, make(cfg.rate_cap * cfg.warmup if once else 0, "warmup"))
+            run_wrk(url, warm, seconds=cfg.warmup, connections=connections, cpu=cfg.loadgen_cpu, once=once)
+        path = self.workdir / f"{name}.req"
+        write_requests(path, make(cfg.rate_cap * seconds if once else 0, "measure"))
+        return run_wrk(url, path, seconds=seconds, connections=connections, cpu=cfg.loadgen_cpu, once=once)
+
+    def run_app(
+        self,
+        app: str,
+        workers: int,
+        servers: AppServers,
+        loaded: Loaded,
+        slot: int,
+        only: Iterable[str] = SCENARIOS,
+    ) -> None:
+        """Every scenario of `app` (or those in `only`); `slot` picks this run's share of requests."""
+        cfg = self.cfg
+        backend = loaded.intake.backend
+        intake_keys, docs_keys = loaded.intake.keys, loaded.docs.keys
+        rng = random.Random(SEED + slot)  # noqa: S311 - which persons to read, not a secret
+        tag = f"{backend}-w{workers}-{app}"
+        for scenario in only:
+            server = servers.docs if scenario == "transition" else servers.persons
+            log(f"{tag}: {scenario}")
+            with RssSampler(server.process.pid if server.process else 0) as rss:
+                if scenario == "create":
+                    seed = SEED * 10 + slot * 100 + APPS.index(app)
+
+                    def make_create(count: int, purpose: str, seed: int = seed) -> Iterable[PreparedRequest]:
+                        return scenarios.creations(
+                            seed + (1 if purpose == "warmup" else 0) * 7919,
+                            count,
+                            intake_keys["field_worker"],
+                        )
+
+                    summary = self._wrk(f"{tag}-create", server.url, make_create, once=True)
+                elif scenario == "read":
+                    ids = rng.sample(loaded.person_ids, min(len(loaded.person_ids), 5000))
+                    reads = list(scenarios.reads(ids, intake_keys["case_worker"]))
+                    summary = self._wrk(f"{tag}-read", server.url, _fixed(reads), once=False)
+                elif scenario == "list":
+                    terms = [t["q"] for t in search_terms(SEED + slot, 200)]
+                    lists = list(scenarios.listings(terms, intake_keys["case_worker"]))
+                    summary = self._wrk(f"{tag}-list", server.url, _fixed(lists), once=False)
+                elif scenario == "transition":
+                    per_slot = cfg.rate_cap * (cfg.seconds + cfg.warmup)
+                    pool = iter(loaded.request_ids[slot * per_slot : (slot + 1) * per_slot])
+
+                    def make_moves(
+                        count: int, _purpose: str, pool: Iterator[uuid.UUID] = pool
+                    ) -> Iterable[PreparedRequest]:
+                        return scenarios.transitions(
+                            [next(pool) for _ in range(count)], docs_keys["registrar"]
+                        )
+
+                    summary = self._wrk(f"{tag}-transition", server.url, make_moves, once=True)
+                else:
+                    seed = SEED * 20 + slot * 100 + APPS.index(app)
+                    warm = scenarios.batches(seed + 1, 1, intake_keys["field_worker"], size=50)
+                    run_sequential(server.url, warm)
+                    prepared = scenarios.batches(seed, cfg.batches, intake_keys["field_worker"])
+                    latencies, statuses = run_sequential(server.url, prepared)
+                    ok = statuses.get("200", 0) + statuses.get("201", 0)
+                    rss.sample()
+                    batch_run = sampled_run(
+                        latencies,
+                        ok,
+                        backend=backend,
+                        workers=workers,
+                        app=app,
+                        scenario="batch",
+                        rss_mb=rss.workers_peak(),
+                        items_per_request=scenarios.BATCH_SIZE,
+                        statuses=statuses,
+                    )
+                    self.runs.append(batch_run)
+                    continue
+            last = wrk_run(
+                summary,
+                backend=backend,
+                workers=workers,
+                app=app,
+                scenario=scenario,
+                concurrency=cfg.connections,
+                rss_mb=rss.workers_peak(),
+            )
+            self.runs.append(last)
+            statuses = dict(last.statuses or {})
+            log(f"{tag}: {scenario}: {last.rate:.0f}/s ok, p99 {last.p99_ms:.0f} ms, statuses {statuses}")
+
+
+def prepare_backend(server: DatabaseServer, cfg: BenchConfig, log_dir: Path) -> dict[str, Loaded]:
+    """Template databases loaded once, then one copy of both per app."""
+    started = time.monotonic()
+    intake = server.prepare("intake", "intake_tpl")
+    docs = server.prepare("docs", "docs_tpl")
+    person_ids, child_ids = load_persons(intake.url, cfg.seed_persons, seed=SEED)
+    per_slot = cfg.rate_cap * (cfg.seconds + cfg.warmup)
+    # One share of the requests to move per worker count, and one for the profile.
+    request_ids = load_requests(docs.url, per_slot * (len(cfg.workers) + 1))
+    took = time.monotonic() - started
+    log(f"{server.backend}: loaded {len(person_ids)} persons and {len(request_ids)} requests in {took:.0f} s")
+    copies = {}
+    for app in APPS:
+        copies[app] = Loaded(
+            person_ids,
+            child_ids,
+            request_ids,
+            server.copy(intake, f"intake_{app}"),
+            server.copy(docs, f"docs_{app}"),
+        )
+    del log_dir
+    return copies
+
+
+def run_backend(server: DatabaseServer, cfg: BenchConfig, matrix: Matrix, log_dir: Path) -> dict[str, Loaded]:
+    """Every app, worker count and scenario on one backend; returns each app's databases."""
+    copies = prepare_backend(server, cfg, log_dir)
+    for slot, workers in enumerate(cfg.workers):
+        for app in APPS:
+            loaded = copies[app]
+            servers = start_app(app, workers, loaded.intake, loaded.docs, cfg, log_dir)
+            try:
+                if app == "service" and slot == 0:
+                    check_service(servers, loaded)
+                matrix.run_app(app, workers, servers, loaded, slot)
+            finally:
+                servers.stop()
+    return copies

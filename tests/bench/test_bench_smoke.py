@@ -1,0 +1,283 @@
+"""The benchmark harness's pure pieces (no server, no load): a broken harness fails here.
+
+Timings are never asserted; these check the arithmetic, the formats and that the bulk loader's
+rows carry the keys the service derives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from bench.config import BenchConfig
+from bench.loadgen import PreparedRequest, write_requests
+from bench.people import PersonFactory, search_terms
+from bench.profiling import summarise
+
+from bench import report, rows, stats
+from intake_api.persons.names import derive_name_keys
+from intake_api.persons.schemas import PersonCreate
+from intake_api.persons.service import body_fingerprint
+
+
+def _run(app: str, scenario: str, ok: int, seconds: float = 2.0, **extra: object) -> stats.Run:
+    fields: dict[str, object] = {
+        "backend": "sqlite",
+        "workers": 1,
+        "app": app,
+        "scenario": scenario,
+        "requests": ok,
+        "ok": ok,
+        "seconds": seconds,
+        "p50_ms": 10.0,
+        "p95_ms": 20.0,
+        "p99_ms": 40.0,
+        "max_ms": 50.0,
+        "rss_mb": 100.0,
+        "concurrency": 32,
+        **extra,
+    }
+    return stats.Run(**fields)  # type: ignore[arg-type]
+
+
+class TestPercentile:
+    def test_interpolates_between_closest_ranks(self) -> None:
+        assert stats.percentile([4, 1, 3, 2], 50) == 2.5
+        assert stats.percentile(list(range(1, 101)), 99) == pytest.approx(99.01)
+
+    def test_extremes_are_min_and_max(self) -> None:
+        assert stats.percentile([7, 3, 9], 0) == 3
+        assert stats.percentile([7, 3, 9], 100) == 9
+
+    def test_refuses_no_samples_and_out_of_range(self) -> None:
+        with pytest.raises(ValueError, match="no samples"):
+            stats.percentile([], 50)
+        with pytest.raises(ValueError, match=r"0\.\.100"):
+            stats.percentile([1.0], 101)
+
+
+class TestRatios:
+    def test_ratio_to_each_baseline(self) -> None:
+        runs = [_run("service", "create", 300), _run("raw", "create", 600), _run("orm", "create", 200)]
+        (comparison,) = stats.compare(runs)
+        assert comparison.to_raw == pytest.approx(0.5)
+        assert comparison.to_orm == pytest.approx(1.5)
+
+    def test_exhausted_run_gives_no_ratio(self) -> None:
+        runs = [_run("service", "create", 300, exhausted=True), _run("raw", "create", 600)]
+        (comparison,) = stats.compare(runs)
+        assert comparison.to_raw is None
+
+    def test_missing_or_zero_baseline_gives_none(self) -> None:
+        assert stats.ratio(1.0, 0.0) is None
+        assert stats.ratio(None, 2.0) is None
+
+    def test_rate_counts_successes_only(self) -> None:
+        run = _run("service", "read", 100, seconds=4.0, requests=120)
+        assert run.rate == 25.0
+        assert run.errors == 20
+
+
+class TestWrkSummary:
+    def test_statuses_and_transport_errors_count(self) -> None:
+        summary = {
+            "requests": 100,
+            "duration_us": 2_000_000,
+            "statuses": {"201": 90, "500": 10},
+            "exhausted": False,
+            "errors": {"connect": 0, "read": 2, "write": 0, "status": 10, "timeout": 1},
+            "latency_us": {
+                "p50": 5000,
+                "p90": 9000,
+                "p95": 12000,
+                "p99": 30000,
+                "max": 40000,
+                "mean": 6000.0,
+            },
+        }
+        run = stats.wrk_run(
+            summary,
+            backend="sqlite",
+            workers=1,
+            app="service",
+            scenario="create",
+            concurrency=32,
+            rss_mb=90.0,
+        )
+        assert (run.ok, run.requests, run.errors) == (90, 103, 13)
+        assert run.rate == 45.0
+        assert (run.p50_ms, run.p99_ms) == (5.0, 30.0)
+
+
+class TestTargets:
+    def test_verdicts_follow_the_issue_limits(self) -> None:
+        runs = [
+            _run("service", "create", 100, p99_ms=150.0),
+            _run("raw", "create", 200),
+            _run("service", "read", 700),
+            _run("raw", "read", 1000),
+            _run("service", "batch", 1, seconds=3.0),
+            _run("raw", "batch", 1, seconds=1.0),
+        ]
+        found = {t.name.split(" (")[0]: t for t in stats.targets(stats.compare(runs))}
+        assert found["create ≥ 0.6 × raw"].verdict == "FAIL"
+        assert found["read ≥ 0.6 × raw"].verdict == "PASS"
+        assert found["SQLite create p99 ≤ 100 ms"].verdict == "FAIL"
+        assert found["batch of 500 within 3 × raw executemany"].verdict == "PASS"
+        assert found["RSS < 150 MB per process"].verdict == "PASS"
+
+    def test_nothing_measured_is_not_a_pass(self) -> None:
+        target = stats.Target("x", "here", None, 1.0, "min")
+        assert target.passed is None
+        assert target.verdict == "n/a"
+
+
+class TestReport:
+    def test_markdown_table_aligns_numbers_right(self) -> None:
+        table = report.markdown_table(["name", "value"], [["a", "1.0"], ["bb", "10.0"]], "lr")
+        lines = table.splitlines()
+        assert lines[1] == "| ---- | ----: |"
+        assert lines[2] == "| a    |   1.0 |"
+
+    def test_throughput_table_shows_ratios_and_marks_exhaustion(self) -> None:
+        runs = [
+            _run("service", "create", 300, exhausted=True),
+            _run("raw", "create", 600),
+            _run("orm", "create", 200),
+        ]
+        table = report.throughput_table(stats.compare(runs))
+        row = table.splitlines()[2]
+        assert "150*" in row
+        assert "| —     |" in row or " — " in row  # no ratio from an exhausted run
+
+    def test_summary_table_has_a_column_per_database_and_workers(self) -> None:
+        runs = [
+            _run("service", "read", 300),
+            _run("raw", "read", 600),
+            _run("service", "read", 200, workers=2),
+        ]
+        table = report.summary_table(stats.compare(runs))
+        lines = table.splitlines()
+        assert [cell.strip() for cell in lines[0].split("|")[2:4]] == ["sqlite 1w", "sqlite 2w"]
+        assert "150 (0.50×)" in lines[2]
+        assert "100 (—×)" in lines[2]
+
+    def test_targets_table_says_pass_or_fail(self) -> None:
+        table = report.targets_table(
+            [stats.Target("read ≥ 0.6 × raw", "sqlite, 1 worker", 0.7, 0.6, "min", "×")]
+        )
+        assert "PASS" in table
+        assert "≥ 0.60 ×" in table
+
+
+class TestRows:
+    def test_bodies_are_valid_person_bodies(self) -> None:
+        factory = PersonFactory(5)
+        for _ in range(200):
+            PersonCreate.model_validate(factory.body())
+
+    def test_loader_keys_equal_the_services(self) -> None:
+        factory = PersonFactory(6)
+        for _ in range(300):
+            for name in factory.body()["names"]:
+                parts = (
+                    name["given"],
+                    name.get("family"),
+                    name.get("patronymic"),
+                    name["script"],
+                    name.get("lang"),
+                )
+                expected = derive_name_keys(*parts)
+                assert rows.service_keys(*parts) == rows.NameKeys(
+                    expected.latin, expected.key, expected.skeleton
+                )
+
+    def test_fingerprint_is_the_services(self) -> None:
+        body = PersonFactory(7).body()
+        assert rows.fingerprint(body) == body_fingerprint(body)
+
+    def test_sqlite_encoding_is_what_sqlalchemy_stores(self) -> None:
+        codec = rows.Codec("sqlite")
+        value = uuid.UUID("5a110000-0000-4000-8000-000000000001")
+        assert codec.uuid(value) == "5a110000000040008000000000000001"
+        at = dt.datetime(2019, 5, 9, 8, 0, 3, 12, tzinfo=dt.UTC)
+        assert codec.ts(at) == "2019-05-09 08:00:03.000012"
+        assert codec.insert("status_event").count("?") == len(rows.COLUMNS["status_event"])
+
+    def test_one_token_per_distinct_word_of_each_name(self) -> None:
+        body = {
+            "id": str(uuid.uuid4()),
+            "category": "child",
+            "sex": "female",
+            "birth_date": "2016",
+            "arrival_date": "2019-05-09",
+            "names": [{"script": "Cyrl", "lang": "kk", "kind": "kazakh", "given": "Айша", "family": "Айша"}],
+        }
+        written = rows.registration_rows(
+            rows.Codec("postgresql"),
+            body,
+            operation_id=uuid.uuid4(),
+            created_at=dt.datetime(2019, 5, 9, tzinfo=dt.UTC),
+            keys=rows.service_keys,
+            actor=rows.Actor(),
+            options=rows.RegistrationOptions(idempotency_key="k1"),
+        )
+        tokens = {(kind, token) for _p, _n, kind, token in written.tables["person_name_token"]}
+        assert tokens == {("key", "aisha"), ("skel", "x")}
+        assert len(written.tables["document_need"]) == len(written.tables["outbox_event"]) == 1
+        assert len(written.tables["idempotency_record"]) == 1
+
+
+class TestFormats:
+    def test_requests_file_has_three_lines_each(self, tmp_path: Path) -> None:
+        path = tmp_path / "r.req"
+        count = write_requests(
+            path,
+            [
+                PreparedRequest("GET", "/v1/persons/1", {"Authorization": "Bearer k"}),
+                PreparedRequest("POST", "/v1/persons", {"A": "1", "B": "2"}, json.dumps({"x": "Айша"})),
+            ],
+        )
+        lines = path.read_text("utf-8").split("\n")
+        assert count == 2
+        assert lines[:3] == ["GET /v1/persons/1", "Authorization: Bearer k", ""]
+        assert lines[4] == "A: 1\x1fB: 2"
+
+    def test_a_newline_in_a_body_is_refused(self, tmp_path: Path) -> None:
+        with pytest.raises(ValueError, match="newline"):
+            write_requests(tmp_path / "r.req", [PreparedRequest("POST", "/x", {}, "{\n}")])
+
+    def test_search_terms_cover_every_kind(self) -> None:
+        kinds = {t["kind"] for t in search_terms(1, 10)}
+        assert kinds == {"surname", "given_latin", "given_arabic", "given_and_surname", "prefix3"}
+
+    def test_config_quick_mode_and_overrides(self) -> None:
+        cfg = BenchConfig.from_env({"BENCH_QUICK": "1", "BENCH_SECONDS": "3", "BENCH_BACKENDS": "sqlite"})
+        assert (cfg.quick, cfg.seconds, cfg.backends, cfg.profile) == (True, 3, ("sqlite",), False)
+        with pytest.raises(ValueError, match="unknown"):
+            BenchConfig.from_env({"BENCH_BACKENDS": "oracle"})
+
+
+class TestProfileSummary:
+    def test_inclusive_self_and_own_shares(self) -> None:
+        raw = "\n".join(
+            [
+                "main (intake_api/cli.py:10);register (intake_api/persons/service.py:203);"
+                "flush (sqlalchemy/orm/session.py:5) 3",
+                "main (intake_api/cli.py:10);read (intake_api/persons/views.py:7) 1",
+            ]
+        )
+        summary = summarise(raw)
+        assert summary["samples"] == 4
+        own = {e["function"]: e for e in summary["own"]}
+        assert own["register"]["where"] == "src/intake_api/persons/service.py:203"
+        assert own["register"]["share"] == 0.75
+        assert "flush" not in own
+        assert summary["self"][0] == {
+            "function": "flush",
+            "where": "sqlalchemy/orm/session.py:5",
+            "share": 0.75,
+        }
