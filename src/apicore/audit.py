@@ -21,7 +21,7 @@ from apicore.db import utcnow
 from apicore.pagination import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor, decode_cursor, encode_cursor
 from apicore.problems import FieldError, ValidationFailed, problem_responses
 from apicore.requestids import current_request_id
-from apicore.schemas import Page
+from apicore.schemas import DateTimeText, Page, PlainText
 from apicore.tables import PlatformTables
 from apicore.transactions import Session, TransactionalRoute
 
@@ -153,15 +153,11 @@ def audit_router() -> APIRouter:
         session: Session,
         person_id: Annotated[uuid.UUID | None, Query(description="Events about this person.")] = None,
         actor: Annotated[
-            str | None, Query(max_length=100, description="Name of the API key that acted.")
+            PlainText | None, Query(max_length=100, description="Name of the API key that acted.")
         ] = None,
         action: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_.]+$")] = None,
-        since: Annotated[
-            dt.datetime | None, Query(description="From this time (ISO 8601 with zone).")
-        ] = None,
-        until: Annotated[
-            dt.datetime | None, Query(description="Before this time (ISO 8601 with zone).")
-        ] = None,
+        since: Annotated[DateTimeText | None, Query(description="From this time (ISO 8601).")] = None,
+        until: Annotated[DateTimeText | None, Query(description="Before this time (ISO 8601).")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
         cursor: Annotated[str | None, Query(max_length=200)] = None,
     ) -> Page[AuditEventRead]:

@@ -60,13 +60,14 @@ class InvalidIdempotencyKey(Problem):
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
     """SHA-256 over method, path and the body as parsed JSON (key order and spacing ignored).
 
-    A body that is not JSON is compared byte for byte.
+    A body that is not JSON, or nested too deeply for Python's parser, is compared byte for byte
+    (the request is refused with a 400 problem later, but its key must not make it a 500).
     """
     try:
         canonical = json.dumps(
             json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
         ).encode("utf-8", "surrogatepass")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         canonical = body
     digest = hashlib.sha256()
     for part in (method.encode(), b"\0", path.encode(), b"\0", canonical):

@@ -14,11 +14,15 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from apicore.auth import Forbidden, Unauthorized
+from apicore.idempotency import IdempotencyKeyReused, IdempotencyRequestInFlight, InvalidIdempotencyKey
 from apicore.problems import (
     PROBLEM_JSON,
     PROBLEM_TYPE_PREFIX,
     PROBLEM_TYPES,
+    BodyTooLarge,
+    MalformedBody,
     Problem,
+    UnsupportedMediaType,
     ValidationFailed,
     problem_key,
 )
@@ -89,6 +93,50 @@ def _problem_content(slugs: list[str]) -> dict[str, Any]:
     }
 
 
+IF_MATCH_PARAMETER: dict[str, Any] = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "description": 'The `ETag` you read (`"3"`), or `*` for whatever version is current (RFC 9110): '
+    "428 without it, 412 when the record has changed since.",
+    "schema": {"type": "string", "minLength": 1},
+    "examples": {"version": {"summary": "The version read", "value": '"3"'}},
+}
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "1–255 visible ASCII characters chosen by the client: a retry with the same key and "
+    "body replays the first answer; the same key with another body is a 422.",
+    "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
+}
+
+
+def _add_problem(responses: dict[str, Any], status: str, problem: type[Problem], description: str) -> None:
+    entry = responses.setdefault(status, {"description": description})
+    keys = entry.setdefault("x-problems", [])
+    if problem_key(problem) not in keys:
+        keys.append(problem_key(problem))
+
+
+def _document_headers(method: str, operation: dict[str, Any]) -> None:
+    """Declare the request headers the services read: `If-Match` where an update answers 428
+    without it (apicore.versioning), `Idempotency-Key` on every POST (apicore.transactions)."""
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
+    names = {p.get("name", "").lower() for p in parameters if p.get("in") == "header"}
+    if "428" in responses and "if-match" not in names:
+        parameters.append(IF_MATCH_PARAMETER)
+    if method == "post" and "idempotency-key" not in names:
+        parameters.append(IDEMPOTENCY_KEY_PARAMETER)
+        _add_problem(responses, "400", InvalidIdempotencyKey, "Malformed Idempotency-Key")
+        _add_problem(responses, "409", IdempotencyRequestInFlight, "The same key is still being answered")
+        if "requestBody" in operation:
+            _add_problem(responses, "422", IdempotencyKeyReused, "Validation failed")
+    if not parameters:
+        del operation["parameters"]
+
+
 def _document_operation(operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     if operation.get("x-roles"):
@@ -100,6 +148,11 @@ def _document_operation(operation: dict[str, Any]) -> None:
             keys = entry.setdefault("x-problems", [])
             if problem_key(problem) not in keys:
                 keys.insert(0, problem_key(problem))
+    if "requestBody" in operation:
+        # Refused before the body is validated (apicore.middleware, apicore.transactions).
+        _add_problem(responses, "400", MalformedBody, "The body is not UTF-8")
+        _add_problem(responses, "413", BodyTooLarge, "The body is larger than the service accepts")
+        _add_problem(responses, "415", UnsupportedMediaType, "The body is not JSON")
     if "422" in responses:
         existing = responses["422"].get("x-problems", [])
         responses["422"] = {
@@ -129,8 +182,9 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     for path_item in spec.get("paths", {}).values():
-        for operation in path_item.values():
+        for method, operation in path_item.items():
             if isinstance(operation, dict) and "responses" in operation:
+                _document_headers(method, operation)
                 _document_operation(operation)
     return spec
 

@@ -8,6 +8,7 @@ unexpected, as `application/problem+json` in the language the request negotiated
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -16,7 +17,8 @@ from typing import Any, ClassVar
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from fastapi.routing import iter_route_contexts
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -189,6 +191,23 @@ class DatabaseUnavailable(Problem):
         super().__init__(headers={"Retry-After": "5"})
 
 
+class StorageFull(Problem):
+    """The database has no room left for a write (SQLite: disk full; PostgreSQL: 53100).
+
+    A 503, not WebDAV's 507: phones and KoboToolbox retry a 503 later (DOMAIN.md), while Kobo
+    would give up on the submission for good on any other answer. Nothing was stored.
+    """
+
+    status = 503
+    slug = "storage-full"
+    title = _l("No space left to store data")
+    detail = _l("The server has run out of storage space, so nothing was saved. Try again later.")
+
+    def __init__(self) -> None:
+        # An operator has to free space: a phone should not come back within seconds.
+        super().__init__(headers={"Retry-After": "60"})
+
+
 class MalformedBody(Problem):
     status = 400
     slug = "malformed-body"
@@ -250,6 +269,7 @@ _FIELD_MESSAGES: dict[str, LazyText] = {
     "value_error": _l("Invalid value."),
     "string_unicode": _l("Contains a broken character (a lone surrogate)."),
     "invisible_character": _l("Must not contain invisible or formatting characters."),
+    "recursion_depth_exceeded": _l("Nested too deeply."),
 }
 _FALLBACK_MESSAGE = _l("Invalid value.")
 
@@ -323,7 +343,32 @@ async def _problem_handler(request: Request, exc: Exception) -> Response:
 
 async def _validation_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    allowed = _path_methods(request)
+    if request.method not in allowed:
+        # `PATCH /v1/persons/batch` reached `PATCH /v1/persons/{person_id}` and failed on the id,
+        # but the path names the batch resource, which has no PATCH.
+        return MethodNotAllowed(headers={"Allow": ", ".join(allowed)}).to_response(_instance(request))
     return validation_problem(exc.errors()).to_response(_instance(request))
+
+
+def _path_methods(request: Request) -> list[str]:
+    """The methods of the routes whose path matches the request's, concrete paths first.
+
+    OpenAPI 3.1 (Path Templating Matching): concrete paths are matched before templated ones,
+    so `/v1/persons/batch` is the batch resource, not a person whose id is `batch`. Starlette
+    tries routes in order and would take the template for a method the concrete path lacks.
+    """
+    matching = [
+        route
+        for route in iter_route_contexts(request.app.router.routes)
+        if route.matches(request.scope)[0] != Match.NONE
+    ]
+    fewest = min((len(getattr(route, "param_convertors", {})) for route in matching), default=0)
+    methods: set[str] = set()
+    for route in matching:
+        if len(getattr(route, "param_convertors", {})) == fewest:
+            methods |= set(getattr(route, "methods", None) or ())
+    return [method for method in _METHODS if method in methods]
 
 
 def _allowed_methods(request: Request) -> str | None:
@@ -332,15 +377,7 @@ def _allowed_methods(request: Request) -> str | None:
     The router raises 405 with the methods of the first route whose path matched only, so `GET`
     and `POST` on one path, declared as two routes, would announce one of them.
     """
-    allowed = [
-        method
-        for method in _METHODS
-        if any(
-            route.matches({**request.scope, "method": method})[0] == Match.FULL
-            for route in request.app.router.routes
-        )
-    ]
-    return ", ".join(allowed) or None
+    return ", ".join(_path_methods(request)) or None
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -376,6 +413,50 @@ async def _unreachable_handler(request: Request, exc: Exception) -> Response:
     return DatabaseUnavailable().to_response(_instance(request))
 
 
+# PostgreSQL SQLSTATEs (Appendix A) of a server that is away: class 08 (connection exception),
+# 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 53300 too_many_connections.
+# asyncpg's errors reach SQLAlchemy as a plain DBAPIError, not an OperationalError.
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+_DISK_FULL_SQLSTATE = "53100"
+
+
+def database_problem(exc: DBAPIError) -> Problem | None:
+    """The problem to answer for a database error that is not the request's fault.
+
+    Returns:
+        `StorageFull` when the database has no room for a write (SQLite `SQLITE_FULL`,
+        PostgreSQL 53100), `DatabaseUnavailable` when it cannot be reached or is going away
+        (a lost connection, a server shutting down or starting up), None for anything else
+        (a bug, answered as a 500).
+    """
+    orig = exc.orig
+    sqlstate = str(getattr(orig, "sqlstate", None) or "")
+    sqlite_code = getattr(orig, "sqlite_errorcode", None)
+    if sqlstate == _DISK_FULL_SQLSTATE or (
+        isinstance(sqlite_code, int) and sqlite_code & 0xFF == sqlite3.SQLITE_FULL
+    ):
+        return StorageFull()
+    if (
+        isinstance(exc, OperationalError | InterfaceError)
+        or exc.connection_invalidated
+        or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+    ):
+        return DatabaseUnavailable()
+    return None
+
+
+async def _database_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DBAPIError)
+    problem = database_problem(exc)
+    if problem is None:
+        raise exc  # not an outage: the middleware logs it and answers 500
+    if isinstance(problem, StorageFull):
+        log.error("database.storage_full", error=type(exc.orig).__name__)
+    else:
+        log.warning("database.unreachable", error=type(exc.orig).__name__)
+    return problem.to_response(_instance(request))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Render `Problem`, validation and HTTP errors as localised problem documents.
 
@@ -386,7 +467,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(StaleDataError, _stale_handler)
-    for unreachable in (OperationalError, InterfaceError, ConnectionError, TimeoutError):
+    app.add_exception_handler(DBAPIError, _database_error_handler)
+    for unreachable in (ConnectionError, TimeoutError):
         app.add_exception_handler(unreachable, _unreachable_handler)
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
 from babel import Locale
@@ -60,6 +61,36 @@ def _has_invisible(value: str) -> bool:
         or 0xFDD0 <= ord(ch) <= 0xFDEF
         for ch in value
     )
+
+
+# What a text `pattern` lists of the characters text fields refuse (the code refuses more: every
+# format, private-use and noncharacter code point). Kept to the ones that matter in practice and
+# to short ranges: generators such as Hypothesis expand a character class one code point at a
+# time, and a class with the private-use planes made the fuzzer spend minutes on it.
+_PATTERN_REFUSED_LINE_CONTROLS = r"\u0009\u000a\u000d"
+_PATTERN_REFUSED = (
+    r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"  # C0 (less tab and newlines), DEL, C1
+    r"\u00ad\u061c\u180e"  # soft hyphen, Arabic letter mark, Mongolian vowel separator
+    r"\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f"  # zero-width, separators, bidi
+    r"\ufeff\ufff9-\ufffb\ufffe\uffff"  # BOM, interlinear annotation, noncharacters
+)
+# ASCII digits and symbols a name does not take (letters, space, - ' . are kept), escaped so
+# that Python's `re` sees no nested set and ECMA-262 sees syntax characters.
+_NAME_REFUSED_ASCII = r"0-9!-&(-,/:-@\[-\^_`{-~"
+
+
+def _text_pattern(*, allow_newlines: bool = False, name: bool = False) -> Callable[[dict[str, Any]], None]:
+    """`json_schema_extra` writing the refused characters the schema can list as a `pattern`.
+
+    Validation stays in code, with a message for each kind of fault (`apicore.text`).
+    """
+    refused = _PATTERN_REFUSED if allow_newlines else _PATTERN_REFUSED_LINE_CONTROLS + _PATTERN_REFUSED
+    pattern = f"^[^{_NAME_REFUSED_ASCII if name else ''}{refused}]*$"
+
+    def add(schema: dict[str, Any]) -> None:
+        schema["pattern"] = pattern
+
+    return add
 
 
 def _storable(value: str) -> str:
@@ -128,6 +159,7 @@ register_field_message(
 NameText = Annotated[
     str,
     StringConstraints(min_length=1, max_length=100),
+    Field(json_schema_extra=_text_pattern(name=True)),
     AfterValidator(_storable),
     AfterValidator(_not_blank),
     AfterValidator(_name_characters),
@@ -137,13 +169,62 @@ no digits, symbols, control or direction characters."""
 ShortText = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200),
+    Field(json_schema_extra=_text_pattern()),
     AfterValidator(_storable),
     AfterValidator(_not_blank),
 ]
 """A short label: 1–200 characters."""
 
-# ASCII and Arabic-Indic digits alike: phones type both (DOMAIN.md); the value is folded to ASCII.
-_ANY_DIGIT = "[0-9\u0660-\u0669\u06f0-\u06f9]"
+
+def _plain(value: str) -> str:
+    problem = storable_text_problem(value)
+    if problem is not None:
+        raise PydanticCustomError(problem, "text cannot be stored")
+    return value
+
+
+PlainText = Annotated[
+    str,
+    Field(json_schema_extra={"pattern": r"^[^\u0000-\u001f\u007f-\u009f]*$"}),
+    AfterValidator(_plain),
+]
+"""Text of a query or path parameter (a search, a filter, a number as typed): no NUL, lone
+surrogate or control character, which PostgreSQL refuses (NUL) or no one types; bound its length
+where used. Without it, `?actor=a%00b` reached PostgreSQL and came back as a 500."""
+FreeText = Annotated[
+    str,
+    Field(json_schema_extra=_text_pattern(allow_newlines=True)),
+    AfterValidator(storable_multiline),
+]
+"""Free text: like a short label, but tab and newlines allowed (NFC); bound its length where used."""
+
+# The zero of each digit system `fold_digits` folds to ASCII: phones type them all (DOMAIN.md).
+_DIGIT_ZEROS = (0x30, 0x660, 0x6F0, 0xFF10)
+
+
+def digit_class(low: int = 0, high: int = 9) -> str:
+    """A regex class (ECMA-262 and Python alike) of the digits `low`..`high` in ASCII and in every
+    digit system `fold_digits` folds: what a JSON Schema `pattern` of a digit field says."""
+    items = []
+    for zero in _DIGIT_ZEROS:
+        first = chr(zero + low) if zero == 0x30 else f"\\u{zero + low:04x}"
+        last = chr(zero + high) if zero == 0x30 else f"\\u{zero + high:04x}"
+        items.append(first if low == high else f"{first}-{last}")
+    return f"[{''.join(items)}]"
+
+
+_ANY_DIGIT = digit_class()
+# Both parsers strip surrounding whitespace (Python's `str.strip`, which `\s` matches).
+_D = digit_class
+_MONTH = f"({_D(0, 0)}{_D(1, 9)}|{_D(1, 1)}{_D(0, 2)})"
+_DAY = f"({_D(0, 0)}{_D(1, 9)}|{_D(1, 2)}{_ANY_DIGIT}|{_D(3, 3)}{_D(0, 1)})"
+_YEAR = (  # 1900..2100 (apicore.partial_dates)
+    f"({_D(1, 1)}{_D(9, 9)}{_ANY_DIGIT}{{2}}|{_D(2, 2)}{_D(0, 0)}{_ANY_DIGIT}{{2}}"
+    f"|{_D(2, 2)}{_D(1, 1)}{_D(0, 0)}{_D(0, 0)})"
+)
+IIN_PATTERN = f"^\\s*{_ANY_DIGIT}{{2}}{_MONTH}{_DAY}{_D(1, 6)}{_ANY_DIGIT}{{5}}\\s*$"
+"""What an IIN's shape allows (Decree No. 406: YYMMDD, a century-and-sex digit 1-6, a serial, a
+check digit) in any digit system phones type; the check digit itself is checked in code."""
 
 
 def _parse_iin(value: Any) -> str:
@@ -175,7 +256,7 @@ IINText = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": f"^{_ANY_DIGIT}{{12}}$",
+            "pattern": IIN_PATTERN,
             "description": "Individual identification number: 12 digits with a valid check digit "
             "(Government Decree No. 406 of 2007). Arabic-Indic digits are accepted and stored as ASCII.",
             "examples": ["920411412076"],
@@ -206,7 +287,7 @@ PartialDateText = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": f"^{_ANY_DIGIT}{{4}}(-{_ANY_DIGIT}{{2}}){{0,2}}$",
+            "pattern": f"^\\s*{_YEAR}(-{_MONTH}(-{_DAY})?)?\\s*$",
             "description": "A date known to the year (`2016`), month (`2018-03`) or day "
             "(`2018-12-02`); read back in the same form. Arabic-Indic digits are accepted.",
             "examples": ["2016", "2018-03", "2018-12-02"],
@@ -240,7 +321,7 @@ DateText = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": f"^{_ANY_DIGIT}{{4}}-{_ANY_DIGIT}{{2}}-{_ANY_DIGIT}{{2}}$",
+            "pattern": f"^\\s*{_YEAR}-{_MONTH}-{_DAY}\\s*$",
             "description": "A date as YYYY-MM-DD (Arabic-Indic digits accepted).",
             "examples": ["2019-05-09"],
         },
@@ -248,6 +329,43 @@ DateText = Annotated[
     ),
     WithJsonSchema({"type": "string", "format": "date"}, mode="serialization"),
 ]
+
+# RFC 3339 times as machines send them (a zone is optional: read as UTC). Pydantic's lax
+# datetime would also take `0.5` or `1700000000` as Unix time: a filter that means nothing.
+_TIME = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+_ASCII_DATE = r"(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"  # 1900..2100
+DATETIME_PATTERN = rf"^{_ASCII_DATE}T{_TIME}(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$"
+
+
+def _parse_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or re.fullmatch(DATETIME_PATTERN, value, re.ASCII) is None:
+        raise PydanticCustomError("datetime_format", "not an ISO 8601 time")
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:  # 2019-02-30
+        raise PydanticCustomError("date_impossible", "no such day") from None
+
+
+register_field_message(
+    "datetime_format", _l("Write the time as ISO 8601, such as 2026-11-01T09:30:00+05:00.")
+)
+
+DateTimeText = Annotated[
+    dt.datetime,
+    PlainValidator(_parse_datetime),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": DATETIME_PATTERN,
+            "description": "ISO 8601 time `YYYY-MM-DDTHH:MM[:SS[.ffffff]]` with `Z` or `+05:00`; "
+            "without a zone, UTC.",
+            "examples": ["2026-11-01T09:30:00+05:00"],
+        }
+    ),
+]
+"""A time as an ISO 8601 string (never a number); without a zone it is naive (callers read UTC)."""
 
 # BCP 47 as phones send it: a primary language and optional subtags (`kk`, `ar-SY`, `sr-Latn`).
 _BCP47 = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}", re.ASCII)
@@ -283,7 +401,10 @@ def _country(value: str) -> str:
 register_field_message("country_code", _l("Must be an ISO 3166 country code such as KZ, SY or IQ."))
 
 CountryCode = Annotated[
-    str, StringConstraints(pattern=r"^[A-Z]{2}$", min_length=2, max_length=2), AfterValidator(_country)
+    str,
+    StringConstraints(pattern=r"^[A-Z]{2}$", min_length=2, max_length=2),
+    AfterValidator(_country),
+    WithJsonSchema({"type": "string", "enum": sorted(_COUNTRIES), "examples": ["SY", "IQ", "KZ"]}),
 ]
 """ISO 3166-1 alpha-2 country code, upper case (`SY`, `IQ`, `KZ`)."""
 

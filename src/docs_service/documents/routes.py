@@ -12,7 +12,7 @@ from starlette.responses import Response
 from apicore.audit import Audit
 from apicore.pagination import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor
 from apicore.problems import ValidationFailed, problem_responses
-from apicore.schemas import Page
+from apicore.schemas import Page, PlainText
 from apicore.transactions import Session, TransactionalRoute
 from docs_service.access import RegisterReader
 from docs_service.document_requests.workflow import DocumentKind
@@ -92,13 +92,14 @@ async def list_documents(
 )
 async def get_document(
     kind: DocumentKind,
-    number: str,
+    number: PlainText,
     principal: RegisterReader,
     session: Session,
     audit: Audit,
     request: Request,
     series: Annotated[
-        str | None, Query(max_length=16, description="Certificate series, when several share the number.")
+        PlainText | None,
+        Query(max_length=16, description="Certificate series, when several share the number."),
     ] = None,
 ) -> Any:
     """Was this number really issued, and to whom: the register's entry for a document number.

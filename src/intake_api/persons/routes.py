@@ -14,7 +14,7 @@ from apicore.i18n import _l
 from apicore.idempotency import IdempotencyKeyReused
 from apicore.pagination import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor
 from apicore.problems import FieldError, ValidationFailed, problem_responses, register_field_message
-from apicore.schemas import Page, ShortText
+from apicore.schemas import DateText, Page, PlainText, ShortText
 from apicore.transactions import Session, TransactionalRoute
 from apicore.versioning import PreconditionFailed, PreconditionRequired, etag
 from intake_api.documents import service as documents_service
@@ -242,10 +242,10 @@ async def list_returnees(
     document_kind: Annotated[
         DocumentKind | None, Query(description="The kind `document_status` is about (any when absent).")
     ] = None,
-    arrived_from: Annotated[dt.date | None, Query(description="Arrived on or after (YYYY-MM-DD).")] = None,
-    arrived_to: Annotated[dt.date | None, Query(description="Arrived on or before (YYYY-MM-DD).")] = None,
+    arrived_from: Annotated[DateText | None, Query(description="Arrived on or after (YYYY-MM-DD).")] = None,
+    arrived_to: Annotated[DateText | None, Query(description="Arrived on or before (YYYY-MM-DD).")] = None,
     q: Annotated[
-        str | None,
+        PlainText | None,
         Query(
             min_length=1,
             max_length=200,

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, Field, JsonValue, StrictBool, StringConstra
 from apicore.schemas import (
     CountryCode,
     DateText,
+    FreeText,
     IINText,
     LanguageTag,
     NameText,
@@ -19,7 +20,6 @@ from apicore.schemas import (
     ResponseModel,
     ShortText,
     not_nil_uuid,
-    storable_multiline,
 )
 from intake_api.operations.schemas import OperationCode
 from intake_api.persons.status import Status
@@ -30,7 +30,7 @@ Script = Literal["Arab", "Cyrl", "Latn"]
 NameKind = Literal["birth", "kazakh", "document", "alias"]
 DocumentKind = Literal["birth_certificate", "passport"]
 ConsentGiver = Literal["mother", "father", "guardian", "self", "other"]
-NotesText = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(storable_multiline)]
+NotesText = Annotated[FreeText, StringConstraints(max_length=10_000)]
 """Free text of up to 10,000 characters; newlines allowed, other control characters refused."""
 
 

@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from apicore.i18n import LazyText, _l
 from apicore.problems import register_field_message
-from apicore.schemas import DateText, RequestModel, ResponseModel, ShortText
+from apicore.schemas import DateText, RequestModel, ResponseModel, ShortText, digit_class
 from apicore.text import fold_digits
 from intake_api.vocabularies.regions import RegionCode
 
@@ -73,6 +73,10 @@ def _parse_phone(value: Any) -> str:
     return folded
 
 
+_SEPARATOR = r"[ \-().\u00a0]"
+_PHONE_PATTERN = rf"^\s*{_SEPARATOR}*(\+{_SEPARATOR}*)?({digit_class()}{_SEPARATOR}*){{6,15}}\s*$"
+"""`_parse_phone` as a JSON Schema pattern: what is left after the separators are dropped."""
+
 register_field_message(
     "phone_format", _l("Write the phone number as 6 to 15 digits, with + before the country code.")
 )
@@ -84,6 +88,7 @@ PhoneText = Annotated[
         {
             "type": "string",
             "maxLength": 40,
+            "pattern": _PHONE_PATTERN,
             "description": "Digits with an optional leading `+` (ITU-T E.164: at most 15 digits). "
             "Spaces, hyphens, dots and parentheses are dropped; Arabic-Indic digits are stored as ASCII.",
             "examples": ["+7 701 234 56 78"],

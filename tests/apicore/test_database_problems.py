@@ -1,0 +1,144 @@
+"""A database that is away or full answers a localised 503 problem, never a 500; a bug still 500s.
+
+The errors are built as the drivers raise them: asyncpg's reach SQLAlchemy as a plain
+`DBAPIError` carrying the SQLSTATE (not an `OperationalError`), sqlite3's carry their result code.
+The drills in `tests/drills/` meet the same errors from real servers and disks.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import APIRouter
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
+from sqlalchemy.exc import DBAPIError
+
+from apicore.problems import PROBLEM_JSON, DatabaseUnavailable, StorageFull, database_problem
+from apicore.service import create_service_app
+from intake_api.models import platform
+from intake_api.settings import IntakeSettings
+
+_ASYNCPG: Any = AsyncAdapt_asyncpg_dbapi(asyncpg)  # type: ignore[no-untyped-call]
+
+
+def _from_asyncpg(error: asyncpg.PostgresError, adapted: type[Exception] = _ASYNCPG.Error) -> DBAPIError:
+    """What SQLAlchemy raises for `error` on the asyncpg dialect."""
+    wrapped = DBAPIError.instance("SELECT 1", None, adapted(str(error), error), _ASYNCPG.Error)
+    assert isinstance(wrapped, DBAPIError)
+    return wrapped
+
+
+def _sqlite_disk_full() -> DBAPIError:
+    """A real SQLITE_FULL: a database allowed two pages, asked to hold more."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute("PRAGMA max_page_count=2")
+        conn.execute("CREATE TABLE t (x BLOB)")
+        conn.execute("INSERT INTO t VALUES (zeroblob(100000))")
+    except sqlite3.OperationalError as exc:
+        wrapped = DBAPIError.instance("INSERT", None, exc, sqlite3.Error)
+        assert isinstance(wrapped, DBAPIError)
+        return wrapped
+    finally:
+        conn.close()
+    raise AssertionError("SQLite stored more than its page limit")
+
+
+ERRORS: dict[str, Callable[[], DBAPIError]] = {
+    "admin_shutdown": lambda: _from_asyncpg(asyncpg.AdminShutdownError("terminating connection")),
+    "starting_up": lambda: _from_asyncpg(asyncpg.CannotConnectNowError("the database system is starting up")),
+    "too_many_connections": lambda: _from_asyncpg(asyncpg.TooManyConnectionsError("too many clients")),
+    "postgres_disk_full": lambda: _from_asyncpg(asyncpg.DiskFullError("could not extend file")),
+    "sqlite_disk_full": _sqlite_disk_full,
+    "undefined_table": lambda: _from_asyncpg(
+        asyncpg.UndefinedTableError('relation "x" does not exist'), _ASYNCPG.ProgrammingError
+    ),
+}
+
+
+class TestDatabaseProblem:
+    @pytest.mark.parametrize("name", ["admin_shutdown", "starting_up", "too_many_connections"])
+    def test_a_server_going_or_not_there_yet_is_unavailable(self, name: str) -> None:
+        assert isinstance(database_problem(ERRORS[name]()), DatabaseUnavailable)
+
+    @pytest.mark.parametrize("name", ["postgres_disk_full", "sqlite_disk_full"])
+    def test_no_room_is_storage_full(self, name: str) -> None:
+        assert isinstance(database_problem(ERRORS[name]()), StorageFull)
+
+    def test_a_bug_is_no_outage(self) -> None:
+        assert database_problem(ERRORS["undefined_table"]()) is None
+
+
+def _raising_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/fail/{name}")
+    async def fail(name: str) -> None:
+        raise ERRORS[name]()
+
+    return router
+
+
+@pytest.fixture
+async def app(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    # The database is never used: the route fails before it would be.
+    settings = IntakeSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}", outbox_enabled=False
+    )
+    application = create_service_app(
+        service="test",
+        title="test",
+        description="test",
+        version="0",
+        tables=platform,
+        settings=settings,
+        routers=[_raising_router()],
+    )
+    async with LifespanManager(application) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield http
+
+
+class TestAnswers:
+    @pytest.mark.parametrize("lang", ["kk", "ru", "ar"])
+    async def test_server_shutting_down_is_503_with_retry_after(
+        self, app: httpx.AsyncClient, lang: str
+    ) -> None:
+        r = await app.get("/fail/admin_shutdown", headers={"Accept-Language": lang})
+        assert r.status_code == 503
+        assert r.headers["content-type"] == PROBLEM_JSON
+        assert int(r.headers["retry-after"]) > 0
+        assert r.json()["type"].endswith(":database-unavailable")
+        assert r.json()["title"] == DatabaseUnavailable.title.render(lang)
+
+    @pytest.mark.parametrize("lang", ["kk", "ru", "ar"])
+    @pytest.mark.parametrize("name", ["postgres_disk_full", "sqlite_disk_full"])
+    async def test_disk_full_is_localised_503_storage_full(
+        self, app: httpx.AsyncClient, name: str, lang: str
+    ) -> None:
+        r = await app.get(f"/fail/{name}", headers={"Accept-Language": lang})
+        assert r.status_code == 503
+        assert r.headers["content-type"] == PROBLEM_JSON
+        assert r.headers["content-language"] == lang
+        assert int(r.headers["retry-after"]) >= 60
+        body = r.json()
+        assert body["type"].endswith(":storage-full")
+        assert StorageFull.detail is not None
+        assert (body["title"], body["detail"]) == (
+            StorageFull.title.render(lang),
+            StorageFull.detail.render(lang),
+        )
+        assert body["title"] != StorageFull.title.render("en")
+
+    async def test_a_bug_in_a_query_stays_a_500(self, app: httpx.AsyncClient) -> None:
+        r = await app.get("/fail/undefined_table")
+        assert r.status_code == 500
+        assert r.json()["type"].endswith(":internal-error")
