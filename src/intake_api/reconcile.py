@@ -46,7 +46,7 @@ from apicore.outbox import enqueue
 from intake_api import models
 from intake_api.documents.models import PersonDocument
 from intake_api.documents.schemas import DocumentUpdate
-from intake_api.documents.service import apply_update
+from intake_api.documents.service import DOCUMENT_FIELDS, apply_update
 from intake_api.persons.models import DocumentNeed, Person
 from intake_api.persons.service import NEED_CANCELLED_TOPIC, NEED_TOPIC
 from intake_api.settings import IntakeSettings
@@ -61,16 +61,6 @@ Problem = Literal[
 ]
 REPAIRABLE: frozenset[Problem] = frozenset(
     {"request_missing", "request_not_cancelled", "status_behind", "status_ahead"}
-)
-_NUMBERS = (
-    "civil_act_record_number",
-    "certificate_series",
-    "certificate_number",
-    "passport_number",
-    "registered_on",
-    "issued_on",
-    "expires_on",
-    "handed_over_on",
 )
 
 
@@ -143,7 +133,7 @@ def _update_from(request: dict[str, Any]) -> DocumentUpdate:
         status=request["status"],
         version=request["version"],
         status_changed_at=_since(request),
-        **{name: numbers.get(name) for name in _NUMBERS},
+        **{name: numbers.get(name) for name in DOCUMENT_FIELDS},
     )
 
 

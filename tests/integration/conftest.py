@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import httpx
 import pytest
 
 from apicore.auth import Role
 from docs_service.models import platform as docs_platform
 from intake_api.models import platform as intake_platform
 from tests.conftest import make_keys
+from tests.support.families import KK_GIRL, person_body
 from tests.support.services import ServiceProcess, free_port
 
 FAST_OUTBOX = {
@@ -84,3 +87,29 @@ def eventually(probe: Callable[[], T | None], what: str, seconds: float = 20) ->
 def bearer(key: str) -> dict[str, str]:
     """An `Authorization` header for `key`."""
     return {"Authorization": f"Bearer {key}"}
+
+
+def child() -> dict[str, Any]:
+    """A fresh child's registration (a scenario girl under a new id, without an IIN)."""
+    body = person_body(KK_GIRL)
+    body["id"] = str(uuid.uuid4())
+    body.pop("iin", None)
+    return body
+
+
+def pages(client: httpx.Client, url: str, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
+    """Every item of a paginated list."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        query = {**params, "limit": 200, **({"cursor": cursor} if cursor else {})}
+        r = client.get(url, params=query, headers=headers)
+        assert r.status_code == 200, r.text
+        items += r.json()["items"]
+        if not (cursor := r.json()["next_cursor"]):
+            return items
+
+
+def outbox(client: httpx.Client, url: str, key: str) -> list[dict[str, Any]]:
+    """Every event of a service's outbox, as its admin lists them."""
+    return pages(client, f"{url}/v1/outbox", bearer(key))

@@ -19,34 +19,13 @@ import pytest
 from apicore.auth import Role
 from tests.conftest import BACKENDS
 from tests.docs_service.walk import cert_steps
-from tests.integration.conftest import Deployment, bearer, eventually
-from tests.support.families import KK_GIRL, person_body, seed_operations_sync
+from tests.integration.conftest import Deployment, bearer, child, eventually, outbox, pages
+from tests.support.families import seed_operations_sync
 from tests.support.proxy import LossyProxy, path_is
 from tests.support.services import start_dispatcher
 
 NEED_DELIVERY = path_is("POST", "/v1/requests")
 STATUS_DELIVERY = path_is("POST", "/v1/document-updates")
-
-
-def child() -> dict[str, Any]:
-    """A fresh child's registration (a scenario girl under a new id, without an IIN)."""
-    body = person_body(KK_GIRL)
-    body["id"] = str(uuid.uuid4())
-    body.pop("iin", None)
-    return body
-
-
-def pages(client: httpx.Client, url: str, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
-    """Every item of a paginated list."""
-    items: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        query = {**params, "limit": 200, **({"cursor": cursor} if cursor else {})}
-        r = client.get(url, params=query, headers=headers)
-        assert r.status_code == 200, r.text
-        items += r.json()["items"]
-        if not (cursor := r.json()["next_cursor"]):
-            return items
 
 
 def register_children(client: httpx.Client, d: Deployment, count: int) -> list[str]:
@@ -63,10 +42,6 @@ def register_children(client: httpx.Client, d: Deployment, count: int) -> list[s
 
 def requests_in_docs(client: httpx.Client, d: Deployment) -> list[dict[str, Any]]:
     return pages(client, f"{d.docs.url}/v1/requests", bearer(d.docs_keys[Role.registrar]))
-
-
-def outbox(client: httpx.Client, url: str, key: str) -> list[dict[str, Any]]:
-    return pages(client, f"{url}/v1/outbox", bearer(key))
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ import httpx
 
 from apicore.auth import Role
 from tests.docs_service.walk import cert_steps
-from tests.integration.conftest import Deployment, bearer, eventually
-from tests.integration.test_delivery_under_failure import child, outbox, pages
+from tests.integration.conftest import Deployment, bearer, child, eventually, outbox, pages
 from tests.support.families import seed_operations_sync
 
 

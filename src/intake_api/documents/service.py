@@ -21,6 +21,8 @@ log = structlog.get_logger("intake_api.documents")
 
 _NUMBERS = ("civil_act_record_number", "certificate_series", "certificate_number", "passport_number")
 _DATES = ("registered_on", "issued_on", "expires_on", "handed_over_on")
+DOCUMENT_FIELDS = (*_NUMBERS, *_DATES)
+"""The numbers and dates of a `DocumentUpdate` that intake keeps for a person's document."""
 # What a partner sees of a document: whether it is on its way, not its numbers or dates.
 _PARTNER_FIELDS = frozenset({"kind", "needed", "status"})
 
@@ -58,7 +60,7 @@ async def apply_update(
         "status_changed_at": body.status_changed_at,
         "last_event_id": body.event_id,
         "updated_at": utcnow(),
-        **{f: getattr(body, f) for f in (*_NUMBERS, *_DATES)},
+        **{f: getattr(body, f) for f in DOCUMENT_FIELDS},
     }
     if row is None:
         row = PersonDocument(person_id=body.person_id, kind=body.kind, **values)
@@ -84,7 +86,7 @@ async def apply_update(
         "person.document_updated",
         subject_type="person",
         subject_id=body.person_id,
-        fields=["status", *[f for f in (*_NUMBERS, *_DATES) if getattr(body, f) is not None]],
+        fields=["status", *[f for f in DOCUMENT_FIELDS if getattr(body, f) is not None]],
     )
     log.info("document_update.applied", event_id=str(body.event_id), document_request_id=str(body.request_id))
     return row, "applied"
@@ -127,7 +129,7 @@ async def person_documents(
             fields |= {
                 "request_id": row.request_id,
                 "status_changed_at": row.status_changed_at,
-                **{f: getattr(row, f) for f in (*_NUMBERS, *_DATES)},
+                **{f: getattr(row, f) for f in DOCUMENT_FIELDS},
             }
         items.append(PersonDocumentRead(**fields))
     return items
