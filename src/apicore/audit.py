@@ -68,6 +68,20 @@ class AuditTrail:
         fields: Sequence[str] | None = None,
     ) -> None:
         """Append one event per subject in one statement (a list read audits every row shown)."""
+        await self.record_each(
+            session, action, subject_type=subject_type, subjects=[(sid, fields) for sid in subject_ids]
+        )
+
+    async def record_each(
+        self,
+        session: AsyncSession,
+        action: str,
+        *,
+        subject_type: str,
+        subjects: Iterable[tuple[uuid.UUID | None, Sequence[str] | None]],
+    ) -> None:
+        """Append one event per `(subject id, fields)` in one statement (a batch registers
+        persons posted with different fields)."""
         now = utcnow()
         actor = self._actor()
         request_id = current_request_id()
@@ -82,7 +96,7 @@ class AuditTrail:
                 "request_id": request_id,
                 "fields": list(fields) if fields is not None else None,
             }
-            for sid in subject_ids
+            for sid, fields in subjects
         ]
         if rows:
             await session.execute(self.table.insert(), rows)

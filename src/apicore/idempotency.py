@@ -2,7 +2,9 @@
 
 - Same key, same body (compared as parsed JSON) and same target: the first answer again
   (status, body, `Location`, `ETag`) with `Idempotent-Replayed: true`.
-- Same key, another body: 422. The same key while the first request still runs: 409.
+- Same key, another body: 422. The same key while the first request still runs: the second
+  waits for the first's transaction and replays its answer (409 only while a request that
+  committed its claim early, to call another service, still runs).
 - Only 2xx answers are kept, in the same transaction as the work they answer; a refused or
   failed request leaves nothing under its key, so a phone can retry into success.
 - Keys are scoped to the API key that sent them and kept `idempotency_ttl_hours`.
@@ -17,11 +19,10 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from apicore.db import Database, utcnow
+from apicore.db import Database, insert_unless_taken, utcnow
 from apicore.i18n import _l, current_locale
 from apicore.problems import FieldError, Problem
 from apicore.tables import PlatformTables
@@ -108,73 +109,64 @@ class IdempotencyStore:
         self.ttl = ttl
         self.lease = lease
 
-    async def claim(self, *, scope: str, key: str, fingerprint: str, method: str, path: str) -> Claim:
-        """Take the key for this request, or return the answer to replay.
+    async def claim(
+        self, session: AsyncSession, *, scope: str, key: str, fingerprint: str, method: str, path: str
+    ) -> Claim:
+        """Take the key for this request in the caller's transaction, or return the answer to
+        replay.
+
+        The claim is an `INSERT ... ON CONFLICT DO NOTHING` beside the work it guards, so a
+        request costs no transaction of its own, and a request cut off before its commit leaves
+        nothing behind. A concurrent request with the same key waits on the row (PostgreSQL) or
+        on the writer (SQLite) and then replays the first answer. A claim that a handler commits
+        early (a call to another service) is an ordinary in-flight record: 409 while it runs,
+        taken over when its lease runs out.
 
         Raises:
             IdempotencyKeyReused: the key was used with another request.
             IdempotencyRequestInFlight: a request with this key is still running.
         """
         t = self.table
-        for _ in range(3):
-            now = utcnow()
-            try:
-                async with self.db.transaction() as session:
-                    row = (
-                        await session.execute(
-                            select(t).where(t.c.scope == scope, t.c.key == key).with_for_update()
-                        )
-                    ).first()
-                    if row is None:
-                        await session.execute(
-                            t.insert().values(
-                                scope=scope,
-                                key=key,
-                                fingerprint=fingerprint,
-                                method=method,
-                                path=path,
-                                state="in_flight",
-                                created_at=now,
-                                locked_until=now + self.lease,
-                                expires_at=now + self.ttl,
-                            )
-                        )
-                        return Claim(scope, key, claimed_at=now)
-                    if row.expires_at <= now or (row.state == "in_flight" and row.locked_until <= now):
-                        # Expired, or abandoned by a process that died mid-request: take it over.
-                        await session.execute(
-                            update(t)
-                            .where(t.c.scope == scope, t.c.key == key)
-                            .values(
-                                fingerprint=fingerprint,
-                                method=method,
-                                path=path,
-                                state="in_flight",
-                                status_code=None,
-                                response_headers=None,
-                                response_body=None,
-                                created_at=now,
-                                locked_until=now + self.lease,
-                                expires_at=now + self.ttl,
-                            )
-                        )
-                        return Claim(scope, key, claimed_at=now)
-                    if row.fingerprint != fingerprint:
-                        raise IdempotencyKeyReused
-                    if row.state != "completed":
-                        raise IdempotencyRequestInFlight
-                    headers = dict(row.response_headers or {})
-                    headers[REPLAYED_HEADER] = "true"
-                    return Claim(
-                        scope,
-                        key,
-                        replay=Response(
-                            content=row.response_body, status_code=row.status_code, headers=headers
-                        ),
-                    )
-            except IntegrityError:
-                continue  # a concurrent first request inserted the key: look again
-        raise IdempotencyRequestInFlight
+        now = utcnow()
+        values = {
+            "fingerprint": fingerprint,
+            "method": method,
+            "path": path,
+            "state": "in_flight",
+            "created_at": now,
+            "locked_until": now + self.lease,
+            "expires_at": now + self.ttl,
+        }
+        inserted = await session.execute(
+            insert_unless_taken(session, t).values(scope=scope, key=key, **values)
+        )
+        if int(getattr(inserted, "rowcount", 0) or 0) == 1:
+            return Claim(scope, key, claimed_at=now)
+        row = (
+            await session.execute(select(t).where(t.c.scope == scope, t.c.key == key).with_for_update())
+        ).first()
+        if row is None:
+            # Released between our insert and this read: the retry that follows will succeed.
+            raise IdempotencyRequestInFlight
+        if row.expires_at <= now or (row.state == "in_flight" and row.locked_until <= now):
+            # Expired, or abandoned by a process that died mid-request: take it over.
+            await session.execute(
+                update(t)
+                .where(t.c.scope == scope, t.c.key == key)
+                .values(**values, status_code=None, response_headers=None, response_body=None)
+            )
+            return Claim(scope, key, claimed_at=now)
+        if row.fingerprint != fingerprint:
+            raise IdempotencyKeyReused
+        if row.state != "completed":
+            raise IdempotencyRequestInFlight
+        headers = dict(row.response_headers or {})
+        headers[REPLAYED_HEADER] = "true"
+        return Claim(
+            scope,
+            key,
+            replay=Response(content=row.response_body, status_code=row.status_code, headers=headers),
+        )
 
     async def complete(self, session: AsyncSession, claim: Claim, response: Response) -> None:
         """Store a 2xx answer in the caller's transaction, beside the work it answers.

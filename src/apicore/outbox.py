@@ -75,6 +75,36 @@ class OutboxTopic:
     on_requeued: OnStateChange | None = None
 
 
+def event_row(
+    topic: str,
+    payload: dict[str, Any],
+    *,
+    aggregate_id: uuid.UUID | None = None,
+    event_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """A pending event as an `outbox_event` row, for `enqueue_rows` (its `id` is the delivery's
+    idempotency key)."""
+    now = utcnow()
+    return {
+        "id": event_id or uuid.uuid4(),
+        "topic": topic,
+        "aggregate_id": aggregate_id,
+        "payload": payload,
+        "request_id": current_request_id(),
+        "state": "pending",
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+
+
+async def enqueue_rows(session: AsyncSession, tables: PlatformTables, rows: list[dict[str, Any]]) -> None:
+    """Write events made by `event_row` in the caller's transaction, in one statement."""
+    if rows:
+        await session.execute(tables.outbox_event.insert(), rows)
+        session.info["outbox_written"] = True
+
+
 async def enqueue(
     session: AsyncSession,
     tables: PlatformTables,
@@ -85,23 +115,9 @@ async def enqueue(
     event_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """Write an event in the caller's transaction; returns its id (the delivery's idempotency key)."""
-    event_id = event_id or uuid.uuid4()
-    now = utcnow()
-    await session.execute(
-        tables.outbox_event.insert().values(
-            id=event_id,
-            topic=topic,
-            aggregate_id=aggregate_id,
-            payload=payload,
-            request_id=current_request_id(),
-            state="pending",
-            attempts=0,
-            created_at=now,
-            next_attempt_at=now,
-        )
-    )
-    session.info["outbox_written"] = True
-    return event_id
+    row = event_row(topic, payload, aggregate_id=aggregate_id, event_id=event_id)
+    await enqueue_rows(session, tables, [row])
+    return uuid.UUID(str(row["id"]))
 
 
 def _reason(exc: Exception) -> str:

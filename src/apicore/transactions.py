@@ -58,31 +58,31 @@ class TransactionalRoute(APIRoute):
             if self.body_field is not None and request.method in {"POST", "PUT", "PATCH"}:
                 _require_json(request)
             raw_key = request.headers.get("idempotency-key")
+            token = bearer_token(request)
             # Without a key to scope it, a request is refused (401) before any key is kept.
-            if request.method == "POST" and raw_key is not None and bearer_token(request) is not None:
-                key = parse_key(raw_key)
-                body = await request.body()
-                scope = hash_key(bearer_token(request) or "")
-                claim = await ctx.idempotency.claim(
-                    scope=scope,
-                    key=key,
-                    fingerprint=request_fingerprint(request.method, request.url.path, body),
-                    method=request.method,
-                    path=request.url.path,
-                )
-                if claim.replay is not None:
-                    # A replay skips the handler and its role check: a key revoked since must
-                    # not read back the answers it once got.
-                    token = bearer_token(request)
-                    async with ctx.db.sessions() as own:
-                        principal = await authenticate(own, ctx.tables, token) if token else None
-                    if principal is None:
-                        raise Unauthorized
-                    return claim.replay
+            guarded = request.method == "POST" and raw_key is not None and token is not None
+            key = parse_key(raw_key) if guarded and raw_key is not None else None
+            body = await request.body() if key is not None else b""
             async with ctx.db.sessions() as session:
                 request.state.session = session
                 await session.begin()
                 try:
+                    if key is not None and token is not None:
+                        claim = await ctx.idempotency.claim(
+                            session,
+                            scope=hash_key(token),
+                            key=key,
+                            fingerprint=request_fingerprint(request.method, request.url.path, body),
+                            method=request.method,
+                            path=request.url.path,
+                        )
+                        if claim.replay is not None:
+                            # A replay skips the handler and its role check: a key revoked since
+                            # must not read back the answers it once got.
+                            if await authenticate(session, ctx.tables, token) is None:
+                                raise Unauthorized
+                            await session.rollback()
+                            return claim.replay
                     response = await handle(request)
                     if response.status_code >= 400:
                         await session.rollback()
@@ -100,7 +100,9 @@ class TransactionalRoute(APIRoute):
                     raise
                 finally:
                     request.state.session = None
-                    if claim is not None:
+                    early = session.info.pop("claim_committed", False)
+                    if claim is not None and claim.replay is None and early:
+                        # Committed early (`end_before_remote_call`): free the key for a retry.
                         await ctx.idempotency.release(claim)
             return response
 
@@ -132,6 +134,15 @@ def _require_json(request: Request) -> None:
     if not media and request.headers.get("content-length") in {None, "0"}:
         return  # no body at all: the handler says which fields are missing
     raise UnsupportedMediaType
+
+
+async def end_before_remote_call(session: AsyncSession) -> None:
+    """Commit what the request's transaction holds so far (its idempotency claim, the caller's
+    key lookup) so that no connection, and on SQLite not the one writer, is held while another
+    service answers. The handler goes on in a new transaction; its key stays in flight (409 to
+    a retry) until the request ends, and is freed if it fails."""
+    await session.commit()
+    session.info["claim_committed"] = True
 
 
 def _session(request: Request) -> AsyncSession:

@@ -9,13 +9,16 @@ never on the shared server. Locally they skip when the server binaries are missi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -97,35 +100,79 @@ def read_log(path: Path) -> str:
     return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
 
-async def wait_for_mid_batch(cluster: PrivateCluster, database: str, key: str, *, run_for: float) -> None:
-    """Return once the batch that claimed `key` has been writing for `run_for` seconds and its
-    transaction is still open: the moment to strike.
+class MidBatchLock:
+    """Stops a batch in the middle of its writes, so that a fault strikes it there for sure.
 
-    Raises:
-        AssertionError: it never started, or it ended before the fault (nothing to drill).
+    A batch writes all its items together, one statement per table (persons, names, search
+    words, needs and their outbox events, then status events, audit, idempotency records), in
+    well under a second: too fast to hit by timing. So the drill holds a lock on `table`
+    (`status_event`) that the batch's INSERT must wait for: with persons, names and needs already
+    written in its open transaction, the batch stops there until the lock goes, and
+    `wait_until_blocked` returns once it does. The lock is held by a connection in a thread of
+    its own; `release` (or leaving the `with` block) ends it, as does the server's stopping.
     """
-    conn = await cluster.connect(database)
-    try:
 
-        async def writing() -> bool:
-            # Our own connection has no transaction id: another backend with one is the batch.
-            return bool(
-                await conn.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND backend_xid IS NOT NULL"
-                    " AND pid <> pg_backend_pid()",
-                    database,
+    def __init__(self, cluster: PrivateCluster, database: str, table: str = "status_event") -> None:
+        self.cluster = cluster
+        self.database = database
+        self.table = table
+        self._locked = threading.Event()
+        self._release = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._hold()), daemon=True)
+
+    async def _hold(self) -> None:
+        conn = await self.cluster.connect(self.database)
+        try:
+            transaction = conn.transaction()
+            await transaction.start()
+            # SHARE ROW EXCLUSIVE conflicts with the ROW EXCLUSIVE lock every INSERT takes.
+            await conn.execute(f'LOCK TABLE "{self.table}" IN SHARE ROW EXCLUSIVE MODE')
+            self._locked.set()
+            while not self._release.is_set():
+                await asyncio.sleep(0.02)
+            await transaction.rollback()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            pass  # the server stopped under us: the lock went with it
+        finally:
+            self._locked.set()
+            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await conn.close(timeout=2)
+
+    def __enter__(self) -> MidBatchLock:
+        self._thread.start()
+        assert self._locked.wait(30), f"could not lock {self.table}"
+        return self
+
+    def wait_until_blocked(self, timeout: float = 60.0) -> None:
+        """Return once another backend waits for our lock inside a transaction that has written.
+
+        Raises:
+            AssertionError: no batch came to the lock within `timeout` seconds.
+        """
+
+        async def blocked() -> bool:
+            conn = await self.cluster.connect(self.database)
+            try:
+                return bool(
+                    await conn.fetchval(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1"
+                        " AND wait_event_type = 'Lock' AND backend_xid IS NOT NULL"
+                        " AND pid <> pg_backend_pid()",
+                        self.database,
+                    )
                 )
-            )
+            finally:
+                await conn.close()
 
-        deadline = time.monotonic() + 60
-        # The claim commits first, in a transaction of its own; then the batch's one begins.
-        while not await conn.fetchval("SELECT count(*) FROM idempotency_record WHERE key = $1", key):
-            assert time.monotonic() < deadline, "the batch never claimed its key"
-            await asyncio.sleep(0.01)
-        while not await writing():
-            assert time.monotonic() < deadline, "the batch never started writing"
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(run_for)
-        assert await writing(), "the batch finished before the fault: nothing was drilled"
-    finally:
-        await conn.close()
+        deadline = time.monotonic() + timeout
+        while not asyncio.run(blocked()):
+            assert time.monotonic() < deadline, f"no batch stopped at the lock on {self.table}"
+            time.sleep(0.05)
+
+    def release(self) -> None:
+        """Let the lock go (the batch, if its connection still lives, goes on)."""
+        self._release.set()
+        self._thread.join(timeout=10)
+
+    def __exit__(self, *_exc: object) -> None:
+        self.release()

@@ -7,7 +7,6 @@ both services serve again without a restart, and nothing acknowledged before is 
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 import uuid
@@ -24,13 +23,13 @@ from apicore.problems import PROBLEM_JSON, DatabaseUnavailable
 from tests.drills.cluster import PrivateCluster
 from tests.drills.conftest import (
     STARTUP_SECONDS,
+    MidBatchLock,
     bearer,
     child_body,
     keys_for,
     migrated_database,
     read_log,
     seed_operations,
-    wait_for_mid_batch,
 )
 from tests.support.services import ServiceProcess, free_port
 
@@ -179,11 +178,12 @@ def test_database_stops_and_comes_back(private_postgres: PrivateCluster, pair: P
             except httpx.HTTPError as exc:  # a hang or a dropped connection: the drill fails
                 outcome["answer"] = exc
 
-        sender = threading.Thread(target=send)
-        sender.start()
-        asyncio.run(wait_for_mid_batch(private_postgres, pair.database, "drill-outage-batch", run_for=0.1))
-        private_postgres.stop("fast")
-        sender.join(timeout=30)
+        with MidBatchLock(private_postgres, pair.database) as lock:
+            sender = threading.Thread(target=send)
+            sender.start()
+            lock.wait_until_blocked()
+            private_postgres.stop("fast")
+            sender.join(timeout=30)
         answer = outcome.get("answer")
         assert isinstance(answer, httpx.Response), f"the cut-off batch got no answer: {answer!r}"
         _assert_unavailable_problem(answer, "ar")

@@ -16,6 +16,7 @@ from apicore.db import utcnow
 from apicore.i18n import _l
 from apicore.outbox import enqueue
 from apicore.problems import FieldError, Problem, ValidationFailed, register_field_message
+from apicore.transactions import end_before_remote_call
 from docs_service.database import platform
 from docs_service.document_requests import names, workflow
 from docs_service.document_requests.events import CHANGED_TOPIC, changed_event
@@ -96,8 +97,9 @@ async def check_person(
 ) -> IntakePerson | None:
     """Ask intake whether the person exists and fits the kind.
 
-    The transaction opened to authenticate the caller is ended first, so that no database
-    connection (on SQLite, the one writer) is held while intake answers. Without a configured
+    The transaction opened to authenticate the caller (and claim its idempotency key) is
+    committed first, so that no database connection (on SQLite, the one writer) is held while
+    intake answers. Without a configured
     intake key, only the intake service itself (role `service`) may open requests: it sends
     needs it derived from its own record (child: birth certificate, woman: passport).
 
@@ -110,7 +112,7 @@ async def check_person(
         IntakeUnavailable: intake cannot be reached or the check is not configured (503).
     """
     if not (session.new or session.dirty or session.deleted):
-        await session.rollback()
+        await end_before_remote_call(session)
     if not intake.configured and principal.role is Role.service:
         log.warning("document_request.opened_unchecked", reason="intake key not configured")
         return None

@@ -64,6 +64,11 @@ async def create(session: AsyncSession, body: OperationCreate, *, audit: AuditTr
     return operation
 
 
+async def id_of(session: AsyncSession, code: str) -> uuid.UUID | None:
+    """The id of the operation with this code, or None."""
+    return (await session.execute(select(Operation.id).where(Operation.code == code))).scalar_one_or_none()
+
+
 async def by_code(session: AsyncSession, code: str) -> Operation | None:
     """The operation with this code, or None."""
     return (await session.execute(select(Operation).where(Operation.code == code))).scalar_one_or_none()

@@ -73,6 +73,13 @@ async def _answer(session: Session, person: Person, principal: Principal, respon
     return views.read(person, codes[person.operation_id], principal, household_id=households.get(person.id))
 
 
+def _new_answer(person: Person, operation: str, principal: Principal, response: Response) -> PersonRead:
+    """A person registered by this request: its operation is the one posted, and it belongs to
+    no household yet, so nothing needs reading back."""
+    response.headers["ETag"] = etag(person.version)
+    return views.read(person, operation, principal)
+
+
 @router.post(
     "",
     status_code=201,
@@ -116,10 +123,11 @@ async def register_returnee(
     person, created = await service.register(
         session, request.app.state.ctx.tables, body, await request.json(), audit=audit
     )
-    if not created:
-        response.status_code = 200
-        await audit.record(session, "person.read", subject_type="person", subject_id=person.id)
     response.headers["Location"] = f"/v1/persons/{person.id}"
+    if created:
+        return _new_answer(person, body.operation, principal, response)
+    response.status_code = 200
+    await audit.record(session, "person.read", subject_type="person", subject_id=person.id)
     return await _answer(session, person, principal, response)
 
 
@@ -172,9 +180,13 @@ async def get_returnee(
     person_id: uuid.UUID, principal: PersonReader, session: Session, audit: Audit, response: Response
 ) -> PersonRead:
     """A returnee as the caller's role may see it; the `ETag` is the version to send in `If-Match`."""
-    person = await service.get(session, person_id)
+    found = await service.find_for_reading(session, person_id)
+    if found is None:
+        raise service.PersonNotFound(person_id=str(person_id))
+    person, operation, household_id = found
     await audit.record(session, "person.read", subject_type="person", subject_id=person.id)
-    return await _answer(session, person, principal, response)
+    response.headers["ETag"] = etag(person.version)
+    return views.read(person, operation, principal, household_id=household_id)
 
 
 @router.patch(

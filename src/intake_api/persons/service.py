@@ -7,18 +7,19 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from apicore.audit import AuditTrail
 from apicore.auth import Principal
-from apicore.db import utcnow
+from apicore.db import insert_unless_taken, utcnow
 from apicore.i18n import _l
-from apicore.outbox import enqueue
+from apicore.outbox import enqueue_rows, event_row
 from apicore.problems import FieldError, Problem, ValidationFailed, register_field_message
 from apicore.tables import PlatformTables
 from intake_api.operations import service as operation_service
@@ -27,6 +28,7 @@ from intake_api.persons import rules
 from intake_api.persons.models import DocumentNeed, Person, PersonName, PersonNameToken, StatusEvent
 from intake_api.persons.names import derive_name_keys
 from intake_api.persons.schemas import NameIn, PersonCreate
+from intake_api.relations.models import HouseholdMember
 
 NEED_TOPIC = "document_need.created"
 NEED_CANCELLED_TOPIC = "document_need.cancelled"
@@ -120,27 +122,116 @@ def choose_current(names: Sequence[PersonName], marked: Sequence[bool]) -> None:
         name.current = name is chosen
 
 
-async def add_need(
-    session: AsyncSession, tables: PlatformTables, person_id: uuid.UUID, kind: str, *, reason: str
-) -> DocumentNeed:
-    """A new active need and its outbox event, in the caller's transaction."""
+def _new_need(person_id: uuid.UUID, kind: str, *, reason: str) -> tuple[DocumentNeed, dict[str, Any]]:
+    """A new active need and the outbox row announcing it (`apicore.outbox.event_row`)."""
     need_id = uuid.uuid4()
-    event_id = await enqueue(
-        session,
-        tables,
+    event = event_row(
         NEED_TOPIC,
         {"need_id": str(need_id), "person_id": str(person_id), "kind": kind},
         aggregate_id=person_id,
     )
-    return DocumentNeed(
+    need = DocumentNeed(
         id=need_id,
         person_id=person_id,
         kind=kind,
         reason=reason,
         state="active",
         delivery="pending",
-        outbox_event_id=event_id,
+        outbox_event_id=event["id"],
         created_at=utcnow(),
+    )
+    return need, event
+
+
+async def add_need(
+    session: AsyncSession, tables: PlatformTables, person_id: uuid.UUID, kind: str, *, reason: str
+) -> DocumentNeed:
+    """A new active need and its outbox event, in the caller's transaction."""
+    need, event = _new_need(person_id, kind, reason=reason)
+    await enqueue_rows(session, tables, [event])
+    return need
+
+
+@dataclass(slots=True)
+class Registration:
+    """A new returnee's rows, built in memory before any is written (`prepare_registration`)."""
+
+    person: Person
+    """Transient, with its names and needs attached."""
+    tokens: list[PersonNameToken]
+    events: list[dict[str, Any]]
+    """Outbox rows (`apicore.outbox.event_row`) announcing the person's needs."""
+    status: StatusEvent
+    fields: list[str]
+    """The fields posted, for the audit event."""
+
+
+def prepare_registration(
+    body: PersonCreate, operation_id: uuid.UUID, fingerprint: str, principal: Principal | None
+) -> Registration:
+    """The rows of a registration already checked against the database (operation known, id and
+    IIN free): the person, its names and search words, the document need its category calls
+    for with the outbox event announcing it, and its first status event. No I/O."""
+    person = _new_person(body, operation_id, fingerprint)
+    tokens: list[PersonNameToken] = []
+    for position, name in enumerate(body.names):
+        stored, name_tokens_ = build_name(person.id, position, name)
+        person.names.append(stored)
+        tokens.extend(name_tokens_)
+    choose_current(person.names, [n.current for n in body.names])
+    events = []
+    kind = rules.needed_document(body.category)
+    if kind is not None:
+        need, event = _new_need(person.id, kind, reason="derived")
+        person.needs.append(need)
+        events.append(event)
+    status = status_event(person, principal, from_status=None, facility=person.facility, at=person.created_at)
+    return Registration(person, tokens, events, status, sorted(body.model_fields_set))
+
+
+async def store_registrations(
+    session: AsyncSession,
+    tables: PlatformTables,
+    registrations: Sequence[Registration],
+    *,
+    audit: AuditTrail,
+    person_written: bool = False,
+) -> None:
+    """Write prepared registrations: one INSERT (an executemany) per table for all of them, and
+    their `person.created` audit events.
+
+    Core INSERTs, not the ORM's unit of work: registration is the hottest write path, and a
+    batch of 500 persons takes about ten statements instead of ten per person
+    (bench/README.md).
+
+    `person_written`: the person rows are already in (`register` writes its one first).
+
+    Raises:
+        IntegrityError: an id, IIN or name row collided with a concurrent writer; the caller's
+            savepoint decides what follows.
+    """
+    persons = [r.person for r in registrations]
+    # NULLs are written, not left out: every row then has the same columns, and the ORM sends
+    # them as one executemany instead of one INSERT per distinct set of filled columns.
+    bulk = {"render_nulls": True}
+    if not person_written:
+        await session.execute(insert(Person), [column_values(p) for p in persons], execution_options=bulk)
+    names = [column_values(n) for p in persons for n in p.names]
+    await session.execute(insert(PersonName), names, execution_options=bulk)
+    tokens = [column_values(t) for r in registrations for t in r.tokens]
+    if tokens:
+        await session.execute(insert(PersonNameToken), tokens, execution_options=bulk)
+    needs = [column_values(n) for p in persons for n in p.needs]
+    if needs:
+        await enqueue_rows(session, tables, [e for r in registrations for e in r.events])
+        await session.execute(insert(DocumentNeed), needs, execution_options=bulk)
+    statuses = [column_values(r.status) for r in registrations]
+    await session.execute(insert(StatusEvent), statuses, execution_options=bulk)
+    await audit.record_each(
+        session,
+        "person.created",
+        subject_type="person",
+        subjects=[(r.person.id, r.fields) for r in registrations],
     )
 
 
@@ -156,7 +247,11 @@ async def register(
 
     A client-chosen id posted again with an identical body (as parsed JSON) returns the
     existing person and creates nothing (`created` is False): a phone that lost the answer and
-    has no idempotency key still gets one person.
+    has no idempotency key still gets one person. The returned new person is transient, with
+    its names and needs attached (`store_registrations`).
+
+    Statements: the operation's id, the person row (`ON CONFLICT DO NOTHING`), then one INSERT
+    per table of the rest.
 
     Returns:
         `(person, created)`.
@@ -167,11 +262,30 @@ async def register(
         IINTaken: another person holds this IIN.
     """
     fingerprint = body_fingerprint(raw)
-    if body.id is not None:
-        existing = await find(session, body.id)
+    operation_id = await operation_service.id_of(session, body.operation)
+    errors = registration_errors(body, operation_id)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    assert operation_id is not None
+    registration = prepare_registration(body, operation_id, fingerprint, audit.principal)
+    person = registration.person
+    # The person row first, unless its id or IIN is taken: no SELECT before, no savepoint
+    # around, and a concurrent registration of the same id waits for ours, then finds it.
+    written = await session.execute(
+        insert_unless_taken(session, Person.__table__).values(**column_values(person))
+    )
+    if int(getattr(written, "rowcount", 0) or 0) != 1:
+        existing = await find(session, body.id) if body.id is not None else None
         if existing is not None:
             return _same_or_conflict(existing, fingerprint), False
-    operation = await operation_service.by_code(session, body.operation)
+        raise IINTaken
+    await store_registrations(session, tables, [registration], audit=audit, person_written=True)
+    return person, True
+
+
+def registration_errors(body: PersonCreate, operation_id: uuid.UUID | None) -> list[FieldError]:
+    """What refuses a registration before the database is asked about its id and IIN: an
+    unknown operation, or category, sex and dates that do not fit (`rules.category_errors`)."""
     errors = rules.category_errors(
         category=body.category,
         sex=body.sex,
@@ -179,57 +293,42 @@ async def register(
         arrival=body.arrival_date,
         today=utcnow().date(),
     )
-    if operation is None:
+    if operation_id is None:
         errors.insert(0, FieldError("operation", "unknown_operation"))
-    if errors:
-        raise ValidationFailed(errors=errors)
-    assert operation is not None
-    if (
-        body.iin is not None
-        and (await session.execute(select(Person.id).where(Person.iin == body.iin))).first() is not None
-    ):
-        raise IINTaken
-    person = _new_person(body, operation, fingerprint)
-    tokens: list[PersonNameToken] = []
-    for position, name in enumerate(body.names):
-        stored, name_tokens_ = build_name(person.id, position, name)
-        person.names.append(stored)
-        tokens.extend(name_tokens_)
-    choose_current(person.names, [n.current for n in body.names])
-    kind = rules.needed_document(body.category)
-    if kind is not None:
-        person.needs.append(await add_need(session, tables, person.id, kind, reason="derived"))
-    try:
-        async with session.begin_nested():  # a savepoint, so we can look after a failed insert
-            session.add(person)
-            await session.flush()
-            # One executemany for the ~10 search words instead of an ORM INSERT each (the ORM
-            # cannot batch rows whose autoincrement ids it must read back): bench/README.md.
-            if tokens:
-                await session.execute(
-                    insert(PersonNameToken),
-                    [
-                        {"person_id": t.person_id, "name_id": t.name_id, "kind": t.kind, "token": t.token}
-                        for t in tokens
-                    ],
-                )
-    except IntegrityError as exc:
-        # A concurrent request took the id or the IIN between our checks and the insert.
-        existing = await find(session, person.id)
-        if existing is not None:
-            raise PersonExists(person.id) from exc
-        raise IINTaken from exc
-    record_status(
-        session, person, audit.principal, from_status=None, facility=person.facility, at=person.created_at
+    return errors
+
+
+def column_values(obj: Any) -> dict[str, Any]:
+    """The column attributes set on a new ORM object, for a Core or ORM bulk INSERT (attributes
+    never set are left out, so that column defaults apply)."""
+    state = sa_inspect(obj)
+    return {attr.key: state.dict[attr.key] for attr in state.mapper.column_attrs if attr.key in state.dict}
+
+
+def status_event(
+    person: Person,
+    principal: Principal | None,
+    *,
+    from_status: str | None,
+    reason: str | None = None,
+    host_relative_id: uuid.UUID | None = None,
+    facility: str | None = None,
+    at: dt.datetime | None = None,
+) -> StatusEvent:
+    """The event of the person's move to its current status (from nothing to `arrived` at
+    registration); `at` defaults to now. Not added to any session."""
+    return StatusEvent(
+        id=uuid.uuid4(),
+        person_id=person.id,
+        from_status=from_status,
+        to_status=person.status,
+        reason=reason,
+        host_relative_id=host_relative_id,
+        facility=facility,
+        actor_name=principal.name if principal else "system",
+        actor_role=principal.role.value if principal else "system",
+        at=at or utcnow(),
     )
-    await audit.record(
-        session,
-        "person.created",
-        subject_type="person",
-        subject_id=person.id,
-        fields=sorted(body.model_fields_set),
-    )
-    return person, True
 
 
 def record_status(
@@ -243,19 +342,16 @@ def record_status(
     facility: str | None = None,
     at: dt.datetime | None = None,
 ) -> StatusEvent:
-    """Append the event of the person's move to its current status (from nothing to `arrived`
-    at registration); `at` defaults to now. Added to the session, not flushed."""
-    event = StatusEvent(
-        id=uuid.uuid4(),
-        person_id=person.id,
+    """Append the event of the person's move to its current status (`status_event`), added to
+    the session, not flushed."""
+    event = status_event(
+        person,
+        principal,
         from_status=from_status,
-        to_status=person.status,
         reason=reason,
         host_relative_id=host_relative_id,
         facility=facility,
-        actor_name=principal.name if principal else "system",
-        actor_role=principal.role.value if principal else "system",
-        at=at or utcnow(),
+        at=at,
     )
     session.add(event)
     return event
@@ -267,12 +363,12 @@ def _same_or_conflict(existing: Person, fingerprint: str) -> Person:
     return existing
 
 
-def _new_person(body: PersonCreate, operation: Operation, fingerprint: str) -> Person:
+def _new_person(body: PersonCreate, operation_id: uuid.UUID, fingerprint: str) -> Person:
     now = utcnow()
     consent = body.consent
     return Person(
         id=body.id or uuid.uuid4(),
-        operation_id=operation.id,
+        operation_id=operation_id,
         category=body.category,
         sex=body.sex,
         birth_on=body.birth_date.earliest(),
@@ -313,6 +409,48 @@ async def find(session: AsyncSession, person_id: uuid.UUID) -> Person | None:
             .execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()
+
+
+async def find_for_reading(
+    session: AsyncSession, person_id: uuid.UUID
+) -> tuple[Person, str, uuid.UUID | None] | None:
+    """A person to show, or None: `(person, operation code, household id or None)`.
+
+    Three Core SELECTs (the person with its operation's code and household, its names, its
+    needs) build a transient `Person`: the read is the most frequent request, and loading it
+    through the ORM (identity map, `selectinload`) cost twice the statements and most of the
+    time (bench/README.md). Nothing read here may be changed and flushed.
+    """
+    p = Person.__table__
+    operation = Operation.__table__
+    member = HouseholdMember.__table__
+    row = (
+        await session.execute(
+            select(p, operation.c.code.label("_operation"), member.c.household_id.label("_household"))
+            .join(operation, operation.c.id == p.c.operation_id)
+            .outerjoin(member, member.c.person_id == p.c.id)
+            .where(p.c.id == person_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    values = row._asdict()
+    code, household_id = values.pop("_operation"), values.pop("_household")
+    names_table, needs_table = PersonName.__table__, DocumentNeed.__table__
+    names = await session.execute(
+        select(names_table).where(names_table.c.person_id == person_id).order_by(names_table.c.position)
+    )
+    needs = await session.execute(
+        select(needs_table)
+        .where(needs_table.c.person_id == person_id)
+        .order_by(needs_table.c.kind, needs_table.c.created_at)
+    )
+    person = Person(
+        **values,
+        names=[PersonName(**n._asdict()) for n in names],
+        needs=[DocumentNeed(**n._asdict()) for n in needs],
+    )
+    return person, code, household_id
 
 
 async def get(session: AsyncSession, person_id: uuid.UUID) -> Person:

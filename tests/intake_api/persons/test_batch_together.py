@@ -1,0 +1,146 @@
+"""A batch is checked first and written together; what it answers is what posting its items one
+after another would answer (intake_api/persons/batch.py)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import event
+from tests.conftest import ServiceClient
+from tests.intake_api.persons.helpers import count_rows, fixture_body, seed_operations
+
+from apicore.auth import Role
+from intake_api.models import Person, platform
+
+
+def new_child(index: int = 1) -> dict[str, Any]:
+    """A child of the Kazakh family scenario under a fresh id."""
+    return fixture_body("kk", index) | {"id": str(uuid.uuid4())}
+
+
+async def post_batch(
+    intake: ServiceClient, items: list[dict[str, Any]], role: Role = Role.field_worker
+) -> Any:
+    r = await intake.http.post("/v1/persons/batch", json={"items": items}, headers=intake.auth(role))
+    assert r.status_code == 200, r.text
+    return r.json()["results"]
+
+
+class TestRepeatsWithinABatch:
+    async def test_a_key_sent_twice_replays_and_with_another_body_is_refused(
+        self, intake: ServiceClient
+    ) -> None:
+        await seed_operations(intake)
+        first, other = new_child(1), new_child(2)
+        results = await post_batch(
+            intake,
+            [
+                {"idempotency_key": "k-1", "person": first},
+                {"idempotency_key": "k-1", "person": first},
+                {"idempotency_key": "k-1", "person": other},
+            ],
+        )
+        assert [r["status"] for r in results] == [201, 201, 422]
+        assert results[0]["id"] == results[1]["id"] == first["id"]
+        assert results[2]["problem"]["type"].endswith(":idempotency-key-reused")
+        assert await count_rows(intake, Person.__table__) == 1
+
+    async def test_an_id_sent_twice_is_one_person_and_with_another_body_a_conflict(
+        self, intake: ServiceClient
+    ) -> None:
+        await seed_operations(intake)
+        child = new_child(1)
+        changed = child | {"facility": "Ақтау, оңалту орталығы"}
+        results = await post_batch(intake, [{"person": child}, {"person": child}, {"person": changed}])
+        assert [r["status"] for r in results] == [201, 200, 409]
+        assert results[1]["person"]["id"] == child["id"]
+        assert results[2]["problem"]["type"].endswith(":person-exists")
+        assert await count_rows(intake, Person.__table__) == 1
+        assert await count_rows(intake, platform.outbox_event) == 1
+
+    async def test_an_iin_sent_twice_is_refused_the_second_time(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        mother = fixture_body("kk", 0) | {"id": str(uuid.uuid4())}
+        namesake = mother | {"id": str(uuid.uuid4())}
+        results = await post_batch(intake, [{"person": mother}, {"person": namesake}])
+        assert [r["status"] for r in results] == [201, 409]
+        assert results[1]["problem"]["type"].endswith(":iin-taken")
+        assert await count_rows(intake, Person.__table__) == 1
+
+
+class TestAgainstTheRegister:
+    async def test_an_iin_already_registered_refuses_only_its_item(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        mother = fixture_body("kk", 0) | {"id": str(uuid.uuid4())}
+        assert (await post_batch(intake, [{"person": mother}]))[0]["status"] == 201
+        results = await post_batch(
+            intake,
+            [
+                {"person": new_child(1)},
+                {"person": mother | {"id": str(uuid.uuid4())}},
+                {"person": new_child(2)},
+            ],
+        )
+        assert [r["status"] for r in results] == [201, 409, 201]
+        assert await count_rows(intake, Person.__table__) == 3
+
+    async def test_an_id_already_registered_answers_200_with_the_person(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        child = new_child(1)
+        await post_batch(intake, [{"person": child}])
+        results = await post_batch(intake, [{"person": new_child(2)}, {"person": child}])
+        assert [r["status"] for r in results] == [201, 200]
+        assert results[1]["person"]["id"] == child["id"]
+        assert await count_rows(intake, Person.__table__) == 2
+
+    async def test_an_unknown_operation_refuses_only_its_item(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        results = await post_batch(
+            intake, [{"person": new_child(1) | {"operation": "nowhere"}}, {"person": new_child(2)}]
+        )
+        assert [r["status"] for r in results] == [422, 201]
+        assert [e["field"] for e in results[0]["problem"]["errors"]] == ["operation"]
+
+
+class TestLeastPrivilege:
+    async def test_a_field_workers_item_with_case_notes_is_refused_as_a_single_post_is(
+        self, intake: ServiceClient
+    ) -> None:
+        await seed_operations(intake)
+        results = await post_batch(
+            intake, [{"person": new_child(1) | {"notes": "seen by a doctor"}}, {"person": new_child(2)}]
+        )
+        assert [r["status"] for r in results] == [403, 201]
+        assert results[0]["problem"]["type"].endswith(":fields-not-editable")
+        assert await count_rows(intake, Person.__table__) == 1
+
+
+class TestWrittenTogether:
+    async def test_statements_do_not_grow_with_the_number_of_items(self, intake: ServiceClient) -> None:
+        # The benchmark's batch of 500 was 16-24 statements per item; now the writes of all
+        # new items are one executemany per table.
+        await seed_operations(intake)
+        statements: list[str] = []
+
+        def count(_c: Any, _cur: Any, statement: str, *_args: Any) -> None:
+            statements.append(statement)
+
+        engine = intake.app.state.ctx.db.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            await post_batch(
+                intake, [{"idempotency_key": f"s-{i}", "person": new_child(1 + i % 4)} for i in range(5)]
+            )
+            small = len(statements)
+            statements.clear()
+            results = await post_batch(
+                intake, [{"idempotency_key": f"l-{i}", "person": new_child(1 + i % 4)} for i in range(100)]
+            )
+            large = len(statements)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert [r["status"] for r in results] == [201] * 100
+        assert large == small
+        assert await count_rows(intake, Person.__table__) == 105
+        assert await count_rows(intake, platform.idempotency_record) == 105
