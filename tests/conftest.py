@@ -116,6 +116,9 @@ async def intake(intake_db_url: str) -> AsyncIterator[ServiceClient]:
             outbox_enabled=False,
             docs_service_url="http://127.0.0.1:9",
             docs_service_key="unused",
+            # Tests revoke keys and expect the next request refused: no key cache here
+            # (tests/apicore/test_auth.py covers it).
+            auth_cache_seconds=0,
         )
     )
     async with LifespanManager(per_request_state(app)) as manager:
@@ -132,7 +135,7 @@ async def docs(docs_db_url: str) -> AsyncIterator[ServiceClient]:
     from docs_service.settings import DocsSettings
 
     keys = await make_keys(docs_db_url, platform)
-    app = create_app(DocsSettings(database_url=docs_db_url, outbox_enabled=False))
+    app = create_app(DocsSettings(database_url=docs_db_url, outbox_enabled=False, auth_cache_seconds=0))
     async with LifespanManager(per_request_state(app)) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://docs.test") as http:

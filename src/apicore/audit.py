@@ -102,7 +102,7 @@ class AuditTrail:
             await session.execute(self.table.insert(), rows)
 
 
-def _audit_trail(request: Request) -> AuditTrail:
+async def _audit_trail(request: Request) -> AuditTrail:  # async: no thread hop (see transactions)
     return AuditTrail(request.app.state.ctx.tables, request)
 
 

@@ -151,6 +151,9 @@ def _one_trip_creator(database: str) -> Callable[[], Coroutine[Any, Any, _OneTri
 
     async def connect() -> _OneTripConnection:
         connection = _OneTripConnection(partial(sqlite3.connect, database), 64)
+        # As SQLAlchemy does for the connections it opens itself: a connection never closed
+        # must not keep the process alive at exit.
+        connection._thread.daemon = True
         await connection
         return connection
 

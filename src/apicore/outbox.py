@@ -191,6 +191,8 @@ class Dispatcher:
         self.settings = settings
         self.lock = DispatcherLock(db.engine.url)
         self._wake = asyncio.Event()
+        self.idle = asyncio.Event()
+        """Set while the dispatcher waits for due events (between passes)."""
         self._leased: set[uuid.UUID] = set()
         # httpx's timeout bounds each phase (connect, write, read), not the whole call: one
         # deadline for the whole attempt, so that the lease below surely outlasts it (with time
@@ -219,8 +221,10 @@ class Dispatcher:
                     raise
                 except Exception:
                     log.exception("outbox.cycle_failed")
+                self.idle.set()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.settings.outbox_poll_seconds)
+                self.idle.clear()
                 self._wake.clear()
         finally:
             with contextlib.suppress(Exception):

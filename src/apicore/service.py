@@ -18,6 +18,7 @@ from sqlalchemy import text
 from starlette.responses import Response
 
 from apicore.audit import audit_router
+from apicore.auth import KeyCache
 from apicore.db import Database
 from apicore.docs_ui import install_offline_docs
 from apicore.idempotency import IdempotencyStore
@@ -42,6 +43,7 @@ class ServiceContext:
     db: Database
     tables: PlatformTables
     idempotency: IdempotencyStore
+    keys: KeyCache
     metrics: HTTPMetrics
     http: httpx.AsyncClient
     dispatcher: Dispatcher | None = None
@@ -93,6 +95,7 @@ def create_service_app(
                 ttl=dt.timedelta(hours=settings.idempotency_ttl_hours),
                 lease=dt.timedelta(seconds=settings.idempotency_lease_seconds),
             ),
+            keys=KeyCache(settings.auth_cache_seconds),
             metrics=metrics,
             http=client,
         )

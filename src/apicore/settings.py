@@ -22,6 +22,9 @@ class ServiceSettings(BaseSettings):
     """How long a stored `Idempotency-Key` answer is replayed (hours)."""
     idempotency_lease_seconds: int = Field(default=60, ge=1, le=3600)
     """After this long, a key whose request never finished may be taken over (seconds)."""
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    """How long a process trusts an API key it has checked (seconds): a revoked key is refused
+    everywhere at most this long after `revoke-key`. 0: every request looks its key up."""
     log_level: str = "INFO"
     database_pool_size: int = Field(default=10, ge=1, le=200)
     """PostgreSQL connections per process; SQLite always uses one writer connection."""

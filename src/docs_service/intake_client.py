@@ -155,7 +155,7 @@ class IntakeClient:
         raise AssertionError("unreachable: stamina raises after the last attempt")  # pragma: no cover
 
 
-def _intake_client(request: Request) -> IntakeClient:
+async def _intake_client(request: Request) -> IntakeClient:  # async: no thread hop
     ctx = request.app.state.ctx
     return IntakeClient(ctx.http, ctx.settings)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from tests.conftest import FIXTURES_DIR, ServiceClient
 
-from apicore.auth import Forbidden, Role, Unauthorized, create_key, revoke_keys
+from apicore.auth import Forbidden, KeyCache, Principal, Role, Unauthorized, create_key, revoke_keys
 from intake_api.models import platform
 
 
@@ -168,3 +169,69 @@ class TestKeyStorage:
         assert stored == hashlib.sha256(token.encode()).hexdigest()
         r = await intake.http.get("/v1/persons", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200
+
+
+class FakeClock:
+    """Monotonic seconds that move only when told."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class TestKeyCache:
+    def principal(self, name: str = "clerk") -> Principal:
+        return Principal(key_id=uuid.uuid4(), name=name, role=Role.case_worker)
+
+    def test_a_key_is_trusted_for_ttl_seconds_then_looked_up_again(self) -> None:
+        clock = FakeClock()
+        cache = KeyCache(5, clock=clock)
+        clerk = self.principal()
+        cache.put("d1", clerk)
+        clock.now += 4.9
+        assert cache.get("d1") is clerk
+        clock.now += 0.1
+        assert cache.get("d1") is None
+
+    def test_ttl_zero_keeps_nothing(self) -> None:
+        cache = KeyCache(0)
+        cache.put("d1", self.principal())
+        assert cache.get("d1") is None
+
+    def test_the_oldest_key_goes_when_full(self) -> None:
+        cache = KeyCache(60, max_keys=2)
+        first, second, third = self.principal("a"), self.principal("b"), self.principal("c")
+        cache.put("a", first)
+        cache.put("b", second)
+        cache.put("c", third)
+        assert (cache.get("a"), cache.get("b"), cache.get("c")) == (None, second, third)
+
+    async def test_a_revoked_key_is_refused_once_its_ttl_is_over(self, intake: ServiceClient) -> None:
+        clock = FakeClock()
+        intake.app.state.ctx.keys = KeyCache(5, clock=clock)
+        headers = intake.auth(Role.case_worker)
+        assert (await intake.http.get("/v1/persons", headers=headers)).status_code == 200
+        async with intake.db.transaction() as session:
+            assert await revoke_keys(session, platform, name="test-case_worker") == 1
+        # Within the cache's time the process still trusts the key it checked (the documented
+        # bound: revocation takes effect everywhere within `auth_cache_seconds`).
+        clock.now += 4
+        assert (await intake.http.get("/v1/persons", headers=headers)).status_code == 200
+        clock.now += 1
+        assert (await intake.http.get("/v1/persons", headers=headers)).status_code == 401
+
+    async def test_unknown_keys_never_push_a_known_one_out(self, intake: ServiceClient) -> None:
+        # Only keys found active are kept: a flood of made-up keys cannot fill the cache (and
+        # so cannot evict the keys of real users or grow memory).
+        clock = FakeClock()
+        intake.app.state.ctx.keys = KeyCache(5, max_keys=2, clock=clock)
+        headers = intake.auth(Role.case_worker)
+        assert (await intake.http.get("/v1/persons", headers=headers)).status_code == 200
+        for index in range(10):
+            made_up = {"Authorization": f"Bearer rk_made-up-{index}"}
+            assert (await intake.http.get("/v1/persons", headers=made_up)).status_code == 401
+        async with intake.db.transaction() as session:
+            await revoke_keys(session, platform, name="test-case_worker")
+        assert (await intake.http.get("/v1/persons", headers=headers)).status_code == 200

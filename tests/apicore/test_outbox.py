@@ -269,6 +269,8 @@ class TestOneDispatcherOnSQLite:
                 await enqueue(session, platform, "test.topic", {"who": "first"})
             active.wake()
             await _wait_until(lambda: delivered == ["first"])
+            # Once it has looked again and found nothing, it waits to be woken (60 s).
+            await _wait_until(active.idle.is_set)
             # A dispatcher that died holding a lease (claimed, never attempted): simulated by a
             # claim of a third dispatcher that then vanishes.
             async with intake.db.transaction() as session:

@@ -8,9 +8,10 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -211,22 +212,19 @@ async def store_registrations(
             savepoint decides what follows.
     """
     persons = [r.person for r in registrations]
-    # NULLs are written, not left out: every row then has the same columns, and the ORM sends
-    # them as one executemany instead of one INSERT per distinct set of filled columns.
-    bulk = {"render_nulls": True}
+    # Core INSERTs of the tables (attribute names are the column names), each an executemany:
+    # no ORM bulk-persistence step, and every row of a table has the same columns.
     if not person_written:
-        await session.execute(insert(Person), [column_values(p) for p in persons], execution_options=bulk)
-    names = [column_values(n) for p in persons for n in p.names]
-    await session.execute(insert(PersonName), names, execution_options=bulk)
+        await session.execute(insert(_table(Person)), [column_values(p) for p in persons])
+    await session.execute(insert(_table(PersonName)), [column_values(n) for p in persons for n in p.names])
     tokens = [column_values(t) for r in registrations for t in r.tokens]
     if tokens:
-        await session.execute(insert(PersonNameToken), tokens, execution_options=bulk)
+        await session.execute(insert(_table(PersonNameToken)), tokens)
     needs = [column_values(n) for p in persons for n in p.needs]
     if needs:
         await enqueue_rows(session, tables, [e for r in registrations for e in r.events])
-        await session.execute(insert(DocumentNeed), needs, execution_options=bulk)
-    statuses = [column_values(r.status) for r in registrations]
-    await session.execute(insert(StatusEvent), statuses, execution_options=bulk)
+        await session.execute(insert(_table(DocumentNeed)), needs)
+    await session.execute(insert(_table(StatusEvent)), [column_values(r.status) for r in registrations])
     await audit.record_each(
         session,
         "person.created",
@@ -296,6 +294,11 @@ def registration_errors(body: PersonCreate, operation_id: uuid.UUID | None) -> l
     if operation_id is None:
         errors.insert(0, FieldError("operation", "unknown_operation"))
     return errors
+
+
+def _table(model: type[Any]) -> Table:
+    """A mapped class's table, for Core statements."""
+    return cast(Table, model.__table__)
 
 
 def column_values(obj: Any) -> dict[str, Any]:
@@ -411,46 +414,74 @@ async def find(session: AsyncSession, person_id: uuid.UUID) -> Person | None:
     ).scalar_one_or_none()
 
 
+@dataclass(frozen=True, slots=True)
+class PersonShown:
+    """A person as read for showing: the attributes `views.read` uses, nothing the ORM tracks."""
+
+    values: dict[str, Any]
+    names: list[SimpleNamespace]
+    needs: list[SimpleNamespace]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _prefixed(table: Table, prefix: str) -> list[Any]:
+    return [column.label(prefix + column.name) for column in table.c]
+
+
+def _unprefixed(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    return {key[len(prefix) :]: value for key, value in row.items() if key.startswith(prefix)}
+
+
 async def find_for_reading(
     session: AsyncSession, person_id: uuid.UUID
 ) -> tuple[Person, str, uuid.UUID | None] | None:
     """A person to show, or None: `(person, operation code, household id or None)`.
 
-    Three Core SELECTs (the person with its operation's code and household, its names, its
-    needs) build a transient `Person`: the read is the most frequent request, and loading it
-    through the ORM (identity map, `selectinload`) cost twice the statements and most of the
-    time (bench/README.md). Nothing read here may be changed and flushed.
+    One Core SELECT: the person joined with its operation's code, its household, its names and
+    its needs (a row per name × need: a handful), sorted out here into a read-only `PersonShown`
+    typed as the `Person` it stands for. The read is the most frequent request: through the ORM
+    (`selectinload`, identity map, instrumented objects) it took six statements and most of the
+    time (bench/README.md). Nothing returned here can be changed or flushed.
     """
-    p = Person.__table__
-    operation = Operation.__table__
-    member = HouseholdMember.__table__
-    row = (
+    p, operation, member = _table(Person), _table(Operation), _table(HouseholdMember)
+    names_table, needs_table = _table(PersonName), _table(DocumentNeed)
+    rows = (
         await session.execute(
-            select(p, operation.c.code.label("_operation"), member.c.household_id.label("_household"))
+            select(
+                p,
+                operation.c.code.label("_operation"),
+                member.c.household_id.label("_household"),
+                *_prefixed(names_table, "n__"),
+                *_prefixed(needs_table, "d__"),
+            )
             .join(operation, operation.c.id == p.c.operation_id)
             .outerjoin(member, member.c.person_id == p.c.id)
+            .outerjoin(names_table, names_table.c.person_id == p.c.id)
+            .outerjoin(needs_table, needs_table.c.person_id == p.c.id)
             .where(p.c.id == person_id)
+            .order_by(names_table.c.position, needs_table.c.kind, needs_table.c.created_at)
         )
-    ).first()
-    if row is None:
+    ).all()
+    if not rows:
         return None
-    values = row._asdict()
-    code, household_id = values.pop("_operation"), values.pop("_household")
-    names_table, needs_table = PersonName.__table__, DocumentNeed.__table__
-    names = await session.execute(
-        select(names_table).where(names_table.c.person_id == person_id).order_by(names_table.c.position)
-    )
-    needs = await session.execute(
-        select(needs_table)
-        .where(needs_table.c.person_id == person_id)
-        .order_by(needs_table.c.kind, needs_table.c.created_at)
-    )
-    person = Person(
-        **values,
-        names=[PersonName(**n._asdict()) for n in names],
-        needs=[DocumentNeed(**n._asdict()) for n in needs],
-    )
-    return person, code, household_id
+    first = rows[0]._asdict()
+    names: dict[Any, SimpleNamespace] = {}
+    needs: dict[Any, SimpleNamespace] = {}
+    for row in rows:
+        values = row._asdict()
+        if values["n__id"] is not None and values["n__id"] not in names:
+            names[values["n__id"]] = SimpleNamespace(**_unprefixed(values, "n__"))
+        if values["d__id"] is not None and values["d__id"] not in needs:
+            needs[values["d__id"]] = SimpleNamespace(**_unprefixed(values, "d__"))
+    person_values = {c.name: first[c.name] for c in p.c}
+    ordered_needs = sorted(needs.values(), key=lambda n: (n.kind, n.created_at))
+    shown = PersonShown(person_values, list(names.values()), ordered_needs)
+    return cast(Person, shown), first["_operation"], first["_household"]
 
 
 async def get(session: AsyncSession, person_id: uuid.UUID) -> Person:
