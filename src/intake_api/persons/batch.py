@@ -249,7 +249,7 @@ async def _store_together(ctx: _Context, bulk: list[_Item], *, expired: set[str]
         await session.execute(t.delete().where(t.c.scope == ctx.scope, t.c.key.in_(stale)))
     now = utcnow()
     for entry, registration in zip(bulk, prepared, strict=True):
-        person = registration.person
+        person = registration.shown
         read = views.read(person, entry.body.operation, ctx.principal)
         results[entry.index] = BatchResult(index=entry.index, status=201, id=person.id, person=read)
         if entry.key is not None:

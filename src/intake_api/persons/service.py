@@ -12,7 +12,6 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -81,34 +80,49 @@ def body_fingerprint(raw: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def name_tokens(person_id: uuid.UUID, name: PersonName) -> list[PersonNameToken]:
-    """The searchable words of a name: romanised keys and consonant skeletons, once each."""
-    seen = {("key", word) for word in name.search_key.split()} | {("skel", s) for s in name.skeleton.split()}
+def token_rows(
+    person_id: uuid.UUID, name_id: uuid.UUID, search_key: str, skeleton: str
+) -> list[dict[str, Any]]:
+    """The searchable words of a name as `person_name_token` rows: romanised keys and consonant
+    skeletons, once each."""
+    seen = {("key", word) for word in search_key.split()} | {("skel", s) for s in skeleton.split()}
     return [
-        PersonNameToken(person_id=person_id, name_id=name.id, kind=kind, token=token[:100])
+        {"person_id": person_id, "name_id": name_id, "kind": kind, "token": token[:100]}
         for kind, token in sorted(seen)
     ]
 
 
-def build_name(person_id: uuid.UUID, position: int, name: NameIn) -> tuple[PersonName, list[PersonNameToken]]:
-    """A stored name with its derived Latin form, search key, skeleton and tokens."""
+def name_tokens(person_id: uuid.UUID, name: PersonName) -> list[PersonNameToken]:
+    """`token_rows` of a stored name, as ORM objects."""
+    return [PersonNameToken(**row) for row in token_rows(person_id, name.id, name.search_key, name.skeleton)]
+
+
+def name_row(person_id: uuid.UUID, position: int, name: NameIn) -> dict[str, Any]:
+    """A `person_name` row with its derived Latin form, search key and skeleton."""
     keys = derive_name_keys(name.given, name.family, name.patronymic, name.script, name.lang)
-    stored = PersonName(
-        id=uuid.uuid4(),
-        person_id=person_id,
-        position=position,
-        script=name.script,
-        lang=name.lang,
-        kind=name.kind,
-        given=name.given,
-        family=name.family,
-        patronymic=name.patronymic,
-        latin=keys.latin,
-        search_key=keys.key,
-        skeleton=keys.skeleton,
-        current=False,
-        created_at=utcnow(),
-    )
+    return {
+        "id": uuid.uuid4(),
+        "person_id": person_id,
+        "position": position,
+        "script": name.script,
+        "lang": name.lang,
+        "kind": name.kind,
+        "given": name.given,
+        "family": name.family,
+        "patronymic": name.patronymic,
+        "latin": keys.latin,
+        "search_key": keys.key,
+        "skeleton": keys.skeleton,
+        "current": False,
+        "created_at": utcnow(),
+        "retired_at": None,
+        "retired_reason": None,
+    }
+
+
+def build_name(person_id: uuid.UUID, position: int, name: NameIn) -> tuple[PersonName, list[PersonNameToken]]:
+    """A stored name (ORM) with its derived Latin form, search key, skeleton and tokens."""
+    stored = PersonName(**name_row(person_id, position, name))
     return stored, name_tokens(person_id, stored)
 
 
@@ -123,24 +137,27 @@ def choose_current(names: Sequence[PersonName], marked: Sequence[bool]) -> None:
         name.current = name is chosen
 
 
-def _new_need(person_id: uuid.UUID, kind: str, *, reason: str) -> tuple[DocumentNeed, dict[str, Any]]:
-    """A new active need and the outbox row announcing it (`apicore.outbox.event_row`)."""
+def _new_need(person_id: uuid.UUID, kind: str, *, reason: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A new active need as a `document_need` row, and the outbox row announcing it
+    (`apicore.outbox.event_row`)."""
     need_id = uuid.uuid4()
     event = event_row(
         NEED_TOPIC,
         {"need_id": str(need_id), "person_id": str(person_id), "kind": kind},
         aggregate_id=person_id,
     )
-    need = DocumentNeed(
-        id=need_id,
-        person_id=person_id,
-        kind=kind,
-        reason=reason,
-        state="active",
-        delivery="pending",
-        outbox_event_id=event["id"],
-        created_at=utcnow(),
-    )
+    need = {
+        "id": need_id,
+        "person_id": person_id,
+        "kind": kind,
+        "reason": reason,
+        "state": "active",
+        "delivery": "pending",
+        "outbox_event_id": event["id"],
+        "request_id": None,
+        "delivered_at": None,
+        "created_at": utcnow(),
+    }
     return need, event
 
 
@@ -150,44 +167,63 @@ async def add_need(
     """A new active need and its outbox event, in the caller's transaction."""
     need, event = _new_need(person_id, kind, reason=reason)
     await enqueue_rows(session, tables, [event])
-    return need
+    return DocumentNeed(**need)
 
 
 @dataclass(slots=True)
 class Registration:
-    """A new returnee's rows, built in memory before any is written (`prepare_registration`)."""
+    """A new returnee's rows, built in memory before any is written (`prepare_registration`).
 
-    person: Person
-    """Transient, with its names and needs attached."""
-    tokens: list[PersonNameToken]
+    Plain rows, not ORM objects: registration is the hottest write path, and building and
+    inspecting instrumented objects was most of a batch's time (bench/README.md).
+    """
+
+    person: dict[str, Any]
+    names: list[SimpleNamespace]
+    """`person_name` rows, as objects so that `choose_current` and `views.read` take them."""
+    tokens: list[dict[str, Any]]
+    needs: list[dict[str, Any]]
     events: list[dict[str, Any]]
-    """Outbox rows (`apicore.outbox.event_row`) announcing the person's needs."""
-    status: StatusEvent
+    """Outbox rows (`apicore.outbox.event_row`) announcing the needs."""
+    status: dict[str, Any]
     fields: list[str]
     """The fields posted, for the audit event."""
+
+    @property
+    def shown(self) -> Person:
+        """The new person for `views.read` (a read-only `PersonShown`)."""
+        needs = [SimpleNamespace(**need) for need in self.needs]
+        return cast(Person, PersonShown(self.person, self.names, needs))
 
 
 def prepare_registration(
     body: PersonCreate, operation_id: uuid.UUID, fingerprint: str, principal: Principal | None
 ) -> Registration:
-    """The rows of a registration already checked against the database (operation known, id and
-    IIN free): the person, its names and search words, the document need its category calls
-    for with the outbox event announcing it, and its first status event. No I/O."""
+    """The rows of a registration already checked against the database (operation known): the
+    person, its names and search words, the document need its category calls for with the
+    outbox event announcing it, and its first status event. No I/O."""
     person = _new_person(body, operation_id, fingerprint)
-    tokens: list[PersonNameToken] = []
-    for position, name in enumerate(body.names):
-        stored, name_tokens_ = build_name(person.id, position, name)
-        person.names.append(stored)
-        tokens.extend(name_tokens_)
-    choose_current(person.names, [n.current for n in body.names])
-    events = []
+    person_id = person["id"]
+    names = [
+        SimpleNamespace(**name_row(person_id, position, name)) for position, name in enumerate(body.names)
+    ]
+    tokens = [t for n in names for t in token_rows(person_id, n.id, n.search_key, n.skeleton)]
+    choose_current(cast(list[PersonName], names), [n.current for n in body.names])
+    needs, events = [], []
     kind = rules.needed_document(body.category)
     if kind is not None:
-        need, event = _new_need(person.id, kind, reason="derived")
-        person.needs.append(need)
+        need, event = _new_need(person_id, kind, reason="derived")
+        needs.append(need)
         events.append(event)
-    status = status_event(person, principal, from_status=None, facility=person.facility, at=person.created_at)
-    return Registration(person, tokens, events, status, sorted(body.model_fields_set))
+    status = status_row(
+        person_id,
+        person["status"],
+        principal,
+        from_status=None,
+        facility=person["facility"],
+        at=person["created_at"],
+    )
+    return Registration(person, names, tokens, needs, events, status, sorted(body.model_fields_set))
 
 
 async def store_registrations(
@@ -199,11 +235,7 @@ async def store_registrations(
     person_written: bool = False,
 ) -> None:
     """Write prepared registrations: one INSERT (an executemany) per table for all of them, and
-    their `person.created` audit events.
-
-    Core INSERTs, not the ORM's unit of work: registration is the hottest write path, and a
-    batch of 500 persons takes about ten statements instead of ten per person
-    (bench/README.md).
+    their `person.created` audit events. A batch of 500 persons takes about ten statements.
 
     `person_written`: the person rows are already in (`register` writes its one first).
 
@@ -211,25 +243,22 @@ async def store_registrations(
         IntegrityError: an id, IIN or name row collided with a concurrent writer; the caller's
             savepoint decides what follows.
     """
-    persons = [r.person for r in registrations]
-    # Core INSERTs of the tables (attribute names are the column names), each an executemany:
-    # no ORM bulk-persistence step, and every row of a table has the same columns.
     if not person_written:
-        await session.execute(insert(_table(Person)), [column_values(p) for p in persons])
-    await session.execute(insert(_table(PersonName)), [column_values(n) for p in persons for n in p.names])
-    tokens = [column_values(t) for r in registrations for t in r.tokens]
+        await session.execute(insert(_table(Person)), [r.person for r in registrations])
+    await session.execute(insert(_table(PersonName)), [vars(n) for r in registrations for n in r.names])
+    tokens = [t for r in registrations for t in r.tokens]
     if tokens:
         await session.execute(insert(_table(PersonNameToken)), tokens)
-    needs = [column_values(n) for p in persons for n in p.needs]
+    needs = [n for r in registrations for n in r.needs]
     if needs:
         await enqueue_rows(session, tables, [e for r in registrations for e in r.events])
         await session.execute(insert(_table(DocumentNeed)), needs)
-    await session.execute(insert(_table(StatusEvent)), [column_values(r.status) for r in registrations])
+    await session.execute(insert(_table(StatusEvent)), [r.status for r in registrations])
     await audit.record_each(
         session,
         "person.created",
         subject_type="person",
-        subjects=[(r.person.id, r.fields) for r in registrations],
+        subjects=[(r.person["id"], r.fields) for r in registrations],
     )
 
 
@@ -245,8 +274,8 @@ async def register(
 
     A client-chosen id posted again with an identical body (as parsed JSON) returns the
     existing person and creates nothing (`created` is False): a phone that lost the answer and
-    has no idempotency key still gets one person. The returned new person is transient, with
-    its names and needs attached (`store_registrations`).
+    has no idempotency key still gets one person. A new person is returned read-only
+    (`Registration.shown`).
 
     Statements: the operation's id, the person row (`ON CONFLICT DO NOTHING`), then one INSERT
     per table of the rest.
@@ -266,11 +295,10 @@ async def register(
         raise ValidationFailed(errors=errors)
     assert operation_id is not None
     registration = prepare_registration(body, operation_id, fingerprint, audit.principal)
-    person = registration.person
     # The person row first, unless its id or IIN is taken: no SELECT before, no savepoint
     # around, and a concurrent registration of the same id waits for ours, then finds it.
     written = await session.execute(
-        insert_unless_taken(session, Person.__table__).values(**column_values(person))
+        insert_unless_taken(session, _table(Person)).values(**registration.person)
     )
     if int(getattr(written, "rowcount", 0) or 0) != 1:
         existing = await find(session, body.id) if body.id is not None else None
@@ -278,7 +306,7 @@ async def register(
             return _same_or_conflict(existing, fingerprint), False
         raise IINTaken
     await store_registrations(session, tables, [registration], audit=audit, person_written=True)
-    return person, True
+    return registration.shown, True
 
 
 def registration_errors(body: PersonCreate, operation_id: uuid.UUID | None) -> list[FieldError]:
@@ -301,15 +329,9 @@ def _table(model: type[Any]) -> Table:
     return cast(Table, model.__table__)
 
 
-def column_values(obj: Any) -> dict[str, Any]:
-    """The column attributes set on a new ORM object, for a Core or ORM bulk INSERT (attributes
-    never set are left out, so that column defaults apply)."""
-    state = sa_inspect(obj)
-    return {attr.key: state.dict[attr.key] for attr in state.mapper.column_attrs if attr.key in state.dict}
-
-
-def status_event(
-    person: Person,
+def status_row(
+    person_id: uuid.UUID,
+    to_status: str,
     principal: Principal | None,
     *,
     from_status: str | None,
@@ -317,21 +339,21 @@ def status_event(
     host_relative_id: uuid.UUID | None = None,
     facility: str | None = None,
     at: dt.datetime | None = None,
-) -> StatusEvent:
-    """The event of the person's move to its current status (from nothing to `arrived` at
-    registration); `at` defaults to now. Not added to any session."""
-    return StatusEvent(
-        id=uuid.uuid4(),
-        person_id=person.id,
-        from_status=from_status,
-        to_status=person.status,
-        reason=reason,
-        host_relative_id=host_relative_id,
-        facility=facility,
-        actor_name=principal.name if principal else "system",
-        actor_role=principal.role.value if principal else "system",
-        at=at or utcnow(),
-    )
+) -> dict[str, Any]:
+    """A `status_event` row: the person's move to `to_status` (from nothing to `arrived` at
+    registration), by `principal` (None: the system); `at` defaults to now."""
+    return {
+        "id": uuid.uuid4(),
+        "person_id": person_id,
+        "from_status": from_status,
+        "to_status": to_status,
+        "reason": reason,
+        "host_relative_id": host_relative_id,
+        "facility": facility,
+        "actor_name": principal.name if principal else "system",
+        "actor_role": principal.role.value if principal else "system",
+        "at": at or utcnow(),
+    }
 
 
 def record_status(
@@ -345,16 +367,19 @@ def record_status(
     facility: str | None = None,
     at: dt.datetime | None = None,
 ) -> StatusEvent:
-    """Append the event of the person's move to its current status (`status_event`), added to
+    """Append the event of the person's move to its current status (`status_row`), added to
     the session, not flushed."""
-    event = status_event(
-        person,
-        principal,
-        from_status=from_status,
-        reason=reason,
-        host_relative_id=host_relative_id,
-        facility=facility,
-        at=at,
+    event = StatusEvent(
+        **status_row(
+            person.id,
+            person.status,
+            principal,
+            from_status=from_status,
+            reason=reason,
+            host_relative_id=host_relative_id,
+            facility=facility,
+            at=at,
+        )
     )
     session.add(event)
     return event
@@ -366,36 +391,35 @@ def _same_or_conflict(existing: Person, fingerprint: str) -> Person:
     return existing
 
 
-def _new_person(body: PersonCreate, operation_id: uuid.UUID, fingerprint: str) -> Person:
+def _new_person(body: PersonCreate, operation_id: uuid.UUID, fingerprint: str) -> dict[str, Any]:
+    """The `person` row of a registration."""
     now = utcnow()
     consent = body.consent
-    return Person(
-        id=body.id or uuid.uuid4(),
-        operation_id=operation_id,
-        category=body.category,
-        sex=body.sex,
-        birth_on=body.birth_date.earliest(),
-        birth_precision=body.birth_date.precision,
-        birth_date_estimated=body.birth_date_estimated,
-        birth_place=body.birth_place.model_dump(exclude_none=True) if body.birth_place else None,
-        iin=body.iin,
-        languages=list(body.languages),
-        arrival_on=body.arrival_date,
-        status="arrived",
-        facility=body.facility,
-        notes=body.notes,
-        consent_tracing=consent.tracing if consent else None,
-        consent_sharing=consent.sharing if consent else None,
-        consent_given_by=consent.given_by if consent else None,
-        warnings=rules.name_warnings([(n.given, n.family, n.patronymic) for n in body.names])
+    return {
+        "id": body.id or uuid.uuid4(),
+        "operation_id": operation_id,
+        "category": body.category,
+        "sex": body.sex,
+        "birth_on": body.birth_date.earliest(),
+        "birth_precision": body.birth_date.precision,
+        "birth_date_estimated": body.birth_date_estimated,
+        "birth_place": body.birth_place.model_dump(exclude_none=True) if body.birth_place else None,
+        "iin": body.iin,
+        "languages": list(body.languages),
+        "arrival_on": body.arrival_date,
+        "status": "arrived",
+        "facility": body.facility,
+        "notes": body.notes,
+        "consent_tracing": consent.tracing if consent else None,
+        "consent_sharing": consent.sharing if consent else None,
+        "consent_given_by": consent.given_by if consent else None,
+        "warnings": rules.name_warnings([(n.given, n.family, n.patronymic) for n in body.names])
         + rules.iin_warnings(body.iin, body.birth_date, body.sex),
-        intake_fingerprint=fingerprint,
-        version=1,
-        created_at=now,
-        updated_at=now,
-        names=[],
-        needs=[],
-    )
+        "intake_fingerprint": fingerprint,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _with_children() -> tuple[Any, ...]:
