@@ -147,7 +147,10 @@ async def register_batch(
     """Register up to 500 returnees (a phone's offline backlog); a result per item, in order.
 
     Each item is stored whole or not at all, and a bad item does not stop the others. An item's
-    `idempotency_key` works as the `Idempotency-Key` of a single POST with that body.
+    `idempotency_key` works as the `Idempotency-Key` of a single POST with that body, and each
+    item gets what posting the items one after another would give: an id or key that repeats
+    an earlier item answers as a retry of it, a field worker's item with case notes is refused
+    (403). The new items are written together, one statement per table.
     """
     ctx = request.app.state.ctx
     codes: dict[uuid.UUID, str] = {}
