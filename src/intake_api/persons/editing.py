@@ -345,15 +345,18 @@ async def change_status(
     if change.facility is not None:
         person.facility = change.facility
     _touch(person)
-    event = service.record_status(
-        session,
-        person,
-        principal,
-        from_status=previous,
-        reason=change.reason,
-        host_relative_id=change.host_relative_id,
-        facility=change.facility,
+    event = StatusEvent(
+        **service.status_row(
+            person.id,
+            person.status,
+            principal,
+            from_status=previous,
+            reason=change.reason,
+            host_relative_id=change.host_relative_id,
+            facility=change.facility,
+        )
     )
+    session.add(event)
     await session.flush()
     await audit.record(
         session, "person.status_changed", subject_type="person", subject_id=person.id, fields=["status"]

@@ -356,35 +356,6 @@ def status_row(
     }
 
 
-def record_status(
-    session: AsyncSession,
-    person: Person,
-    principal: Principal | None,
-    *,
-    from_status: str | None,
-    reason: str | None = None,
-    host_relative_id: uuid.UUID | None = None,
-    facility: str | None = None,
-    at: dt.datetime | None = None,
-) -> StatusEvent:
-    """Append the event of the person's move to its current status (`status_row`), added to
-    the session, not flushed."""
-    event = StatusEvent(
-        **status_row(
-            person.id,
-            person.status,
-            principal,
-            from_status=from_status,
-            reason=reason,
-            host_relative_id=host_relative_id,
-            facility=facility,
-            at=at,
-        )
-    )
-    session.add(event)
-    return event
-
-
 def _same_or_conflict(existing: Person, fingerprint: str) -> Person:
     if existing.intake_fingerprint != fingerprint:
         raise PersonExists(existing.id)
