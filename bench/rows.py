@@ -32,7 +32,7 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
         "id", "person_id", "position", "script", "lang", "kind", "given", "family", "patronymic",
         "latin", "search_key", "skeleton", "current", "created_at",
     ),
-    "person_name_token": ("person_id", "name_id", "kind", "token"),
+    "person_name_token": ("person_id", "name_id", "kind", "token", "person_created_at"),
     "document_need": (
         "id", "person_id", "kind", "reason", "state", "delivery", "outbox_event_id", "created_at",
     ),
@@ -120,6 +120,13 @@ class NameKeys:
 
 
 KeyDeriver = Callable[[str, str | None, str | None, str, str | None], NameKeys]
+
+
+@cache
+def _tokens(key: str, skeleton: str) -> list[tuple[str, str]]:
+    from intake_api.persons.names import search_tokens
+
+    return search_tokens(key, skeleton)
 
 
 @cache
@@ -223,9 +230,10 @@ def registration_rows(
 ) -> Rows:
     """The rows `POST /v1/persons` stores for `body` (a valid body; nothing is checked here).
 
-    Person, names with derived keys, one token per distinct word key and skeleton, the active
-    document need with its outbox event (children and women), the first status event, the audit
-    event and the completed idempotency record, as `options` asks.
+    Person, names with derived keys, their search tokens as the service makes them
+    (`names.search_tokens`: word keys, their prefixes and skeletons, with the person's
+    `created_at`), the active document need with its outbox event (children and women), the
+    first status event, the audit event and the completed idempotency record, as `options` asks.
     """
     c = codec
     rows = into if into is not None else Rows()
@@ -256,9 +264,9 @@ def registration_rows(
                 derived.skeleton, c.bool(position == current), c.ts(created_at),
             )
         )  # fmt: skip
-        words = {("key", w) for w in derived.key.split()} | {("skel", s) for s in derived.skeleton.split()}
         t["person_name_token"].extend(
-            (c.uuid(person_id), c.uuid(name_id), kind, token[:100]) for kind, token in sorted(words)
+            (c.uuid(person_id), c.uuid(name_id), kind, token, c.ts(created_at))
+            for kind, token in _tokens(derived.key, derived.skeleton)
         )
     kind = NEEDED_DOCUMENT.get(body["category"])
     if kind is not None:

@@ -107,17 +107,27 @@ def load_persons(
 
 
 TOKENS_SQL = """
-INSERT INTO person_name_token (person_id, name_id, kind, token)
-SELECT DISTINCT n.person_id, n.id, w.kind, left(w.token, 100)
+INSERT INTO person_name_token (person_id, name_id, kind, token, person_created_at)
+SELECT n.person_id, n.id, w.kind, w.token, p.created_at
 FROM person_name AS n
+JOIN person AS p ON p.id = n.person_id
 CROSS JOIN LATERAL (
-    SELECT 'key' AS kind, unnest(string_to_array(n.search_key, ' ')) AS token
+    SELECT 'key' AS kind, k.word AS token
+    FROM unnest(string_to_array(n.search_key, ' ')) AS k(word)
+    WHERE length(k.word) < 3
     UNION
-    SELECT 'skel', unnest(string_to_array(n.skeleton, ' '))
+    SELECT 'pfx', left(k.word, e.n)
+    FROM unnest(string_to_array(n.search_key, ' ')) AS k(word),
+        generate_series(3, least(length(k.word), 100)) AS e(n)
+    UNION
+    SELECT 'skel', left(s.word, 100) FROM unnest(string_to_array(n.skeleton, ' ')) AS s(word)
 ) AS w
-WHERE n.created_at >= $1 AND w.token <> ''
+WHERE p.created_at >= $1 AND w.token <> ''
 """
-"""The tokens of the names loaded from `$1` on, as `service.name_tokens` makes them."""
+"""The tokens of the persons loaded from `$1` on, as `service.name_tokens` makes them
+(`names.search_tokens`: a key word shorter than 3 letters whole, a longer one as its prefixes of
+3 letters up to the whole word, cut to 100 characters; each skeleton word; the person's
+`created_at` beside each), once per name (UNION)."""
 
 
 def load_requests(url: str, count: int) -> list[uuid.UUID]:

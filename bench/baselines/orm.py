@@ -26,7 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bench import rows as r
 from bench.baselines.raw import BatchIn, PersonIn, TransitionIn, _json
-from intake_api.persons.repository import query_words
+from intake_api.persons.search import query_words
 
 _JSON = JSON().with_variant(JSONB(), "postgresql")
 _TS = DateTime(timezone=True)

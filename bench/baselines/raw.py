@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 
 from bench import rows as r
 from bench.databases import asyncpg_dsn
-from intake_api.persons.repository import query_words
+from intake_api.persons.search import query_words, word_tokens
 
 
 class NameIn(BaseModel):
@@ -85,6 +85,52 @@ class TransitionIn(BaseModel):
     to: str
     reason: str | None = None
     data: dict[str, Any] | None = None
+
+
+_SELECT_PERSON = (
+    "SELECT person.*, operation.code AS operation FROM person"
+    " JOIN operation ON operation.id = person.operation_id"
+)
+
+
+def _list_sql(category: str | None, words: list[tuple[str, str]] | None, size: int) -> tuple[str, list[Any]]:
+    """The list select with `?` placeholders, in the service's shape (`intake_api.persons.search`):
+    the first word's tokens read in page order from the token index, each branch stopped after
+    `size` persons, the other words probed per person (no ranking of the words, no set checks).
+    Only fixed fragments are joined: every value is a placeholder.
+    """
+    if words is None:
+        where, values = ("WHERE person.category = ?", [category]) if category is not None else ("", [])
+        return f"{_SELECT_PERSON} {where} ORDER BY person.created_at, person.id LIMIT ?", [*values, size]
+    if not words:
+        return f"{_SELECT_PERSON} WHERE 1 = 0", []
+    probe = (
+        "(SELECT u.person_id FROM person_name_token AS u WHERE u.kind = ? AND u.token = ?"
+        " AND u.person_created_at = t.person_created_at AND u.person_id = t.person_id LIMIT 1) IS NOT NULL"
+    )
+    first, *others = words
+    branches: list[str] = []
+    args: list[Any] = []
+    for kind, token in word_tokens(*first):
+        checks = ["t.kind = ?", "t.token = ?"]
+        branch_args: list[Any] = [kind, token]
+        if category is not None:
+            checks.append("person.category = ?")
+            branch_args.append(category)
+        for word in others:
+            tokens = word_tokens(*word)
+            checks.append("(" + " OR ".join([probe] * len(tokens)) + ")")
+            branch_args += [value for pair in tokens for value in pair]
+        branches.append(
+            "SELECT * FROM (SELECT DISTINCT t.person_created_at AS at, t.person_id AS pid"  # noqa: S608
+            " FROM person_name_token AS t JOIN person ON person.id = t.person_id"
+            f" WHERE {' AND '.join(checks)} ORDER BY t.person_created_at, t.person_id LIMIT ?)"
+            f" AS b{len(branches)}"
+        )
+        args += [*branch_args, size]
+    ids = f"SELECT DISTINCT at, pid FROM ({' UNION ALL '.join(branches)}) AS m ORDER BY at, pid LIMIT ?"  # noqa: S608
+    sql = f"{_SELECT_PERSON} JOIN ({ids}) AS page ON page.pid = person.id ORDER BY page.at, page.pid"
+    return sql, [*args, size]
 
 
 class Tx:
@@ -290,26 +336,10 @@ def create_app() -> FastAPI:
 
     @app.get("/v1/persons")
     async def listing(category: str | None = None, q: str | None = None, limit: int = 50) -> Response:
-        where = ["1 = 1"]
-        args: list[Any] = []
-        if category is not None:
-            where.append("person.category = ?")
-            args.append(category)
-        for key, skeleton in query_words(q) if q else []:
-            where.append(
-                "person.id IN (SELECT person_id FROM person_name_token WHERE"
-                " (kind = 'key' AND token LIKE ?) OR (kind = 'skel' AND token = ?))"
-            )
-            args += [key + "%", skeleton]
-        sql = (
-            "SELECT person.*, operation.code AS operation FROM person"  # noqa: S608 - fixed fragments
-            " JOIN operation ON operation.id = person.operation_id WHERE "
-            + " AND ".join(where)
-            + " ORDER BY person.created_at, person.id LIMIT ?"
-        )
+        sql, args = _list_sql(category, query_words(q) if q else None, limit + 1)
         now = _now()
         async with intake.transaction() as tx:
-            found = await tx.fetch(sql, *args, limit + 1)
+            found = await tx.fetch(sql, *args)
             page = found[:limit]
             ids = [p["id"] for p in page]
             names, needs = await _children(tx, ids) if ids else ({}, {})

@@ -207,7 +207,7 @@ class TestRows:
         assert codec.ts(at) == "2019-05-09 08:00:03.000012"
         assert codec.insert("status_event").count("?") == len(rows.COLUMNS["status_event"])
 
-    def test_one_token_per_distinct_word_of_each_name(self) -> None:
+    def test_each_distinct_word_key_prefix_and_skeleton_of_a_name_once(self) -> None:
         body = {
             "id": str(uuid.uuid4()),
             "category": "child",
@@ -225,8 +225,9 @@ class TestRows:
             actor=rows.Actor(),
             options=rows.RegistrationOptions(idempotency_key="k1"),
         )
-        tokens = {(kind, token) for _p, _n, kind, token in written.tables["person_name_token"]}
-        assert tokens == {("key", "aisha"), ("skel", "x")}
+        tokens = {(kind, token, at) for _p, _n, kind, token, at in written.tables["person_name_token"]}
+        at = dt.datetime(2019, 5, 9, tzinfo=dt.UTC)
+        assert tokens == {("pfx", "ais", at), ("pfx", "aish", at), ("pfx", "aisha", at), ("skel", "x", at)}
         assert len(written.tables["document_need"]) == len(written.tables["outbox_event"]) == 1
         assert len(written.tables["idempotency_record"]) == 1
 

@@ -10,7 +10,7 @@ import uuid
 from typing import Any, Final
 
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apicore.audit import AuditTrail
@@ -190,16 +190,16 @@ def _name(person: Person, name_id: uuid.UUID) -> PersonName:
 
 
 async def _replace_tokens(session: AsyncSession, person: Person, name: PersonName) -> None:
-    old = await session.execute(select(PersonNameToken).where(PersonNameToken.name_id == name.id))
-    for token in old.scalars():
-        await session.delete(token)
-    session.add_all(name_tokens(person.id, name))
+    # By person first: the token table is indexed on person_id, not on name_id.
+    t = PersonNameToken
+    await session.execute(delete(t).where(t.person_id == person.id, t.name_id == name.id))
+    session.add_all(name_tokens(person, name))
 
 
 async def add_name(session: AsyncSession, person: Person, body: NameIn, *, audit: AuditTrail) -> PersonName:
     """Add a name (a child's Kazakh name arriving, an alias); earlier names are kept."""
     position = max((n.position for n in person.names), default=-1) + 1
-    name, tokens = build_name(person.id, position, body)
+    name, tokens = build_name(person, position, body)
     person.names.append(name)
     await session.flush()  # the name row before its tokens (no ORM relationship orders them)
     session.add_all(tokens)
@@ -251,7 +251,7 @@ async def correct_name(
     for part in sorted(sent - {"current"}):
         setattr(name, part, getattr(body, part))
     corrected, _ = build_name(
-        person.id,
+        person,
         name.position,
         NameIn.model_validate(
             {

@@ -94,20 +94,28 @@ class PersonName(Base):
 
 
 class PersonNameToken(Base):
-    """One word of a name in searchable form: its romanised key and its consonant skeleton.
+    """One word of a name in searchable form: its romanised key, or prefixes of it, and its
+    consonant skeleton (`names.search_tokens`).
 
-    `q` on the person list matches words here (an index lookup, not a scan of names).
+    `q` on the person list reads the persons having a token straight from the first index, in
+    the list's `(created_at, id)` order, and stops after one page whatever the word's frequency
+    (`search`); the same index answers whether a given person has a token.
     """
 
     __tablename__ = "person_name_token"
-    __table_args__ = (Index(None, "kind", "token"), Index(None, "person_id"))
+    __table_args__ = (
+        Index(None, "kind", "token", "person_created_at", "person_id"),
+        Index(None, "person_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     name_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person_name.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(8))
-    """`key` (romanised word) or `skel` (consonant skeleton of the word)."""
+    """`key` (romanised word), `pfx` (its first 3, 4, ... letters) or `skel` (its skeleton)."""
     token: Mapped[str] = mapped_column(String(100))
+    person_created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    """The person's `created_at` (never changes), copied so the index gives the list's order."""
 
 
 class StatusEvent(Base):

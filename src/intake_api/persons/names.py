@@ -241,6 +241,49 @@ class NameKeys:
     skeleton: str
 
 
+KIND_KEY: Final = "key"
+"""Token kind: a whole `search_key` word shorter than `MIN_PREFIX` letters (`li`)."""
+KIND_PREFIX: Final = "pfx"
+"""Token kind: the first `MIN_PREFIX` letters or more of a `search_key` word, the whole word
+included (`zhu`, `zhum`, ... `zhumabaeva`)."""
+KIND_SKELETON: Final = "skel"
+"""Token kind: a word of `consonant_skeleton`."""
+MIN_PREFIX: Final = 3
+"""Shortest search word matched as a prefix (letters of its romanised key); shorter search
+words match whole words only."""
+MAX_TOKEN: Final = 100
+"""Longest token stored (the column's length); longer words are cut to it, in queries too."""
+
+
+def search_tokens(key: str, skeleton: str) -> list[tuple[str, str]]:
+    """The searchable tokens of one name, each `(kind, token)` once, sorted.
+
+    A word of `key` with `MIN_PREFIX` letters or more gives each of its prefixes from that
+    length up to the whole word (`pfx`: `aisha` -> `ais`, `aish`, `aisha`), so a search word of
+    three letters or more finds the words it starts, itself included, by one exact match; a
+    shorter word gives itself (`key`), found by that same word only. Each word of `skeleton`
+    gives a `skel` token. Words are cut to `MAX_TOKEN` characters first.
+
+    Args:
+        key: a name's `search_key` (words of a-z and 0-9, separated by single spaces).
+        skeleton: the same name's `consonant_skeleton`.
+
+    Returns:
+        `(kind, token)` pairs of kinds `key`, `pfx` and `skel`, without repeats:
+        `search_tokens("aisha li", "x l")` is
+        `[("key", "li"), ("pfx", "ais"), ("pfx", "aish"), ("pfx", "aisha"), ("skel", "l"),
+        ("skel", "x")]`.
+    """
+    found: set[tuple[str, str]] = set()
+    for word in key.split():
+        word = word[:MAX_TOKEN]
+        if len(word) < MIN_PREFIX:
+            found.add((KIND_KEY, word))
+        found.update((KIND_PREFIX, word[:end]) for end in range(MIN_PREFIX, len(word) + 1))
+    found.update((KIND_SKELETON, s[:MAX_TOKEN]) for s in skeleton.split())
+    return sorted(found)
+
+
 _NAME_SCRIPTS: Final = frozenset({"Cyrl", "Latn", "Arab"})
 
 

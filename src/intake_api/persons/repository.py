@@ -1,21 +1,21 @@
-"""Person list queries: filters, text search across scripts, keyset pages."""
+"""Person list queries: filters, text search across scripts (`search`), keyset pages."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
+import uuid
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from apicore.pagination import decode_cursor, encode_cursor
 from intake_api.operations.models import Operation
+from intake_api.persons import search
 from intake_api.persons.models import DocumentNeed, Person, PersonNameToken
-from intake_api.persons.names import consonant_skeleton, search_key
-
-MAX_QUERY_WORDS = 6
+from intake_api.persons.search import query_words as query_words  # the baselines' import
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,75 +31,21 @@ class PersonFilters:
     arrived_to: dt.date | None = None
     q: str | None = None
     person_ids: Select[Any] | None = None
+    """A select of person ids to keep (a household's members, say)."""
     hide_custody: bool = False
     """Leave out persons in custody (a partner filtering by status or facility)."""
-    """A select of person ids to keep (a household's members, say)."""
+
+    def narrows(self) -> bool:
+        """Whether any filter but `q` is set."""
+        return any(getattr(self, f.name) not in (None, False) for f in fields(self) if f.name != "q")
 
 
-def query_words(q: str) -> list[tuple[str, str]]:
-    """`(romanised key, consonant skeleton)` of each word of a search text, at most 6 words."""
-    words = []
-    for word in q.split()[:MAX_QUERY_WORDS]:
-        key = search_key(word)
-        if key:
-            skeleton = consonant_skeleton(word)
-            words.append((key.split()[0], skeleton.split()[0] if skeleton else ""))
-    return words
+_S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
 
 
-_KEY_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
-
-
-def _after_prefix(prefix: str) -> str | None:
-    """The least key (of `[0-9a-z]`, as `search_key` makes them) above every key starting with
-    `prefix` ("abz" -> "ac"), or None when there is none ("zz"). Digits sort before letters and
-    such keys compare character by character in the C collation and in the usual locales alike."""
-    chars = list(prefix)
-    while chars:
-        position = _KEY_ALPHABET.find(chars[-1])
-        if 0 <= position < len(_KEY_ALPHABET) - 1:
-            chars[-1] = _KEY_ALPHABET[position + 1]
-            return "".join(chars)
-        chars.pop()
-    return None
-
-
-def _word_matches(key: str, skeleton: str) -> Select[Any]:
-    """Persons with a name word starting with this key, or with this consonant skeleton.
-
-    The key catches the same spelling in any script (Айша / Aisha); the skeleton catches
-    spellings that differ in vowels only (Мұхаммед / Muhammad / محمد → `mhmd`), DOMAIN.md.
-    """
-    t = PersonNameToken
-    prefix = key.replace("\\", "").replace("%", "").replace("_", "")
-    # A range the (kind, token) index can serve on both databases (neither uses an ordinary
-    # index for LIKE: SQLite's LIKE ignores case, PostgreSQL's needs pattern_ops); LIKE stays
-    # as the exact test.
-    in_range = [t.token >= prefix]
-    if (upper := _after_prefix(prefix)) is not None:
-        in_range.append(t.token < upper)
-    conditions = [and_(t.kind == "key", *in_range, t.token.like(prefix + "%"))]
-    if skeleton:
-        conditions.append(and_(t.kind == "skel", t.token == skeleton))
-    return select(t.person_id).where(or_(*conditions))
-
-
-async def page(
-    session: AsyncSession, filters: PersonFilters, *, limit: int, cursor: str | None
-) -> tuple[list[tuple[Person, str]], str | None]:
-    """Persons oldest registration first, filtered, `limit` at a time (keyset on `(created_at, id)`).
-
-    Raises:
-        InvalidCursor: a cursor this service did not issue.
-    """
-    query = (
-        select(Person, Operation.code)
-        .join(Operation, Operation.id == Person.operation_id)
-        .options(selectinload(Person.names), selectinload(Person.needs))
-        .order_by(Person.created_at, Person.id)
-        .limit(limit + 1)
-    )
-    f = filters
+def _filtered(query: _S, f: PersonFilters) -> _S:
+    """The query (over `person`, joined to `operation` when `f.operation` is set) with every
+    filter but `q`."""
     if f.operation is not None:
         query = query.where(Operation.code == f.operation)
     if f.category is not None:
@@ -124,17 +70,52 @@ async def page(
         )
     if f.person_ids is not None:
         query = query.where(Person.id.in_(f.person_ids))
-    if f.q is not None:
-        words = query_words(f.q)
+    return query
+
+
+async def page(
+    session: AsyncSession, filters: PersonFilters, *, limit: int, cursor: str | None
+) -> tuple[list[tuple[Person, str]], str | None]:
+    """Persons oldest registration first, filtered, `limit` at a time (keyset on `(created_at, id)`).
+
+    With `q`, every word must match a word of one of the person's names (retired names too):
+    the same word in any script through the romanised key, or the same consonant skeleton; a
+    word of `MIN_PREFIX` letters or more (romanised: Жұ is `zhu`) also matches the words it
+    starts, a shorter one whole words only (`search`).
+
+    Raises:
+        InvalidCursor: a cursor this service did not issue.
+    """
+    after = decode_cursor(cursor) if cursor is not None else None
+    query = select(Person, Operation.code).options(selectinload(Person.names), selectinload(Person.needs))
+    if filters.q is not None:
+        words = await search.rank_words(session, filters.q)
         if not words:
-            query = query.where(false())  # nothing searchable in the text: nothing matches
-        for key, skeleton in words:
-            query = query.where(Person.id.in_(_word_matches(key, skeleton)))
-    if cursor is not None:
-        after_at, after_id = decode_cursor(cursor)
-        query = query.where(
-            (Person.created_at > after_at) | ((Person.created_at == after_at) & (Person.id > after_id))
+            return [], None  # nothing searchable in the text, or a word nobody has
+
+        def filtered(branch: Select[dt.datetime, uuid.UUID]) -> Select[dt.datetime, uuid.UUID]:
+            if not filters.narrows():
+                return branch  # no other filter: the tokens alone say who
+            joined = branch.join(Person, Person.id == PersonNameToken.person_id)
+            if filters.operation is not None:
+                joined = joined.join(Operation, Operation.id == Person.operation_id)
+            return _filtered(joined, filters)
+
+        # The page's ids first, under a LIMIT of their own (`search.page_ids`), then their rows.
+        ids = search.page_ids(words, after, limit + 1, filtered)
+        query = (
+            query.join(ids, Person.id == ids.c.person_id)
+            .join(Operation, Operation.id == Person.operation_id)
+            .order_by(ids.c.at, ids.c.person_id)
         )
+    else:
+        query = _filtered(query.join(Operation, Operation.id == Person.operation_id), filters)
+        query = query.order_by(Person.created_at, Person.id).limit(limit + 1)
+        if after is not None:
+            after_at, after_id = after
+            query = query.where(
+                (Person.created_at > after_at) | ((Person.created_at == after_at) & (Person.id > after_id))
+            )
     rows = [(r[0], r[1]) for r in (await session.execute(query)).all()]
     next_cursor = None
     if len(rows) > limit:

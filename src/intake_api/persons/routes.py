@@ -20,7 +20,7 @@ from apicore.versioning import PreconditionFailed, PreconditionRequired, etag
 from intake_api.documents import service as documents_service
 from intake_api.documents.schemas import DocumentStatus
 from intake_api.operations.schemas import OperationCode
-from intake_api.persons import batch, editing, repository, service, views
+from intake_api.persons import batch, editing, repository, search, service, views
 from intake_api.persons.access import CaseStaff, FieldStaff, HistoryReader, NameEditor, PersonReader
 from intake_api.persons.examples import (
     BATCH_ANSWER_EXAMPLES,
@@ -264,7 +264,7 @@ async def list_returnees(
         Query(
             min_length=1,
             max_length=200,
-            description="A name in any script: `Айша`, `Aisha` and `عائشة` find the same child.",
+            description=search.Q_DESCRIPTION,
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,

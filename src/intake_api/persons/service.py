@@ -26,7 +26,7 @@ from intake_api.operations import service as operation_service
 from intake_api.operations.models import Operation
 from intake_api.persons import rules
 from intake_api.persons.models import DocumentNeed, Person, PersonName, PersonNameToken, StatusEvent
-from intake_api.persons.names import derive_name_keys
+from intake_api.persons.names import derive_name_keys, search_tokens
 from intake_api.persons.schemas import NameIn, PersonCreate
 from intake_api.relations.models import HouseholdMember
 
@@ -81,20 +81,27 @@ def body_fingerprint(raw: Any) -> str:
 
 
 def token_rows(
-    person_id: uuid.UUID, name_id: uuid.UUID, search_key: str, skeleton: str
+    person_id: uuid.UUID, person_created_at: dt.datetime, name_id: uuid.UUID, search_key: str, skeleton: str
 ) -> list[dict[str, Any]]:
-    """The searchable words of a name as `person_name_token` rows: romanised keys and consonant
-    skeletons, once each."""
-    seen = {("key", word) for word in search_key.split()} | {("skel", s) for s in skeleton.split()}
+    """The searchable words of a name as `person_name_token` rows (`names.search_tokens`:
+    romanised keys, their prefixes and consonant skeletons, once each), carrying the person's
+    `created_at` so that the search index returns them in page order."""
     return [
-        {"person_id": person_id, "name_id": name_id, "kind": kind, "token": token[:100]}
-        for kind, token in sorted(seen)
+        {
+            "person_id": person_id,
+            "name_id": name_id,
+            "kind": kind,
+            "token": token,
+            "person_created_at": person_created_at,
+        }
+        for kind, token in search_tokens(search_key, skeleton)
     ]
 
 
-def name_tokens(person_id: uuid.UUID, name: PersonName) -> list[PersonNameToken]:
+def name_tokens(person: Person, name: PersonName) -> list[PersonNameToken]:
     """`token_rows` of a stored name, as ORM objects."""
-    return [PersonNameToken(**row) for row in token_rows(person_id, name.id, name.search_key, name.skeleton)]
+    rows = token_rows(person.id, person.created_at, name.id, name.search_key, name.skeleton)
+    return [PersonNameToken(**row) for row in rows]
 
 
 def name_row(person_id: uuid.UUID, position: int, name: NameIn) -> dict[str, Any]:
@@ -120,10 +127,10 @@ def name_row(person_id: uuid.UUID, position: int, name: NameIn) -> dict[str, Any
     }
 
 
-def build_name(person_id: uuid.UUID, position: int, name: NameIn) -> tuple[PersonName, list[PersonNameToken]]:
+def build_name(person: Person, position: int, name: NameIn) -> tuple[PersonName, list[PersonNameToken]]:
     """A stored name (ORM) with its derived Latin form, search key, skeleton and tokens."""
-    stored = PersonName(**name_row(person_id, position, name))
-    return stored, name_tokens(person_id, stored)
+    stored = PersonName(**name_row(person.id, position, name))
+    return stored, name_tokens(person, stored)
 
 
 def choose_current(names: Sequence[PersonName], marked: Sequence[bool]) -> None:
@@ -207,7 +214,8 @@ def prepare_registration(
     names = [
         SimpleNamespace(**name_row(person_id, position, name)) for position, name in enumerate(body.names)
     ]
-    tokens = [t for n in names for t in token_rows(person_id, n.id, n.search_key, n.skeleton)]
+    created_at = person["created_at"]
+    tokens = [t for n in names for t in token_rows(person_id, created_at, n.id, n.search_key, n.skeleton)]
     choose_current(cast(list[PersonName], names), [n.current for n in body.names])
     needs, events = [], []
     kind = rules.needed_document(body.category)

@@ -1,4 +1,5 @@
-"""The key range a `q` word searches: every key starting with the word, and no other."""
+"""The tokens a name word is stored as, and those a `q` word looks up: a word of 3 letters or
+more finds every word it starts, a shorter one whole words only."""
 
 from __future__ import annotations
 
@@ -6,22 +7,60 @@ import itertools
 
 import pytest
 
-from intake_api.persons.repository import _after_prefix
+from intake_api.persons.names import MAX_TOKEN, search_tokens
+from intake_api.persons.search import query_words, word_tokens
 
 ALPHABET = "09amz"
 
 
+def _finds(query_key: str, stored_key: str) -> bool:
+    """The query word matches the stored word through its key tokens (skeletons left aside)."""
+    return bool(set(word_tokens(query_key, "")) & set(search_tokens(stored_key, "")))
+
+
+def test_a_name_is_stored_as_prefixes_and_skeletons_once_each() -> None:
+    assert search_tokens("aisha aishabek", "x xbk") == [
+        ("pfx", "ais"),
+        ("pfx", "aish"),
+        ("pfx", "aisha"),
+        ("pfx", "aishab"),
+        ("pfx", "aishabe"),
+        ("pfx", "aishabek"),
+        ("skel", "x"),
+        ("skel", "xbk"),
+    ]
+
+
+def test_words_shorter_than_three_letters_are_stored_whole() -> None:
+    assert search_tokens("ali nur ai a", "l nr") == [
+        ("key", "a"),
+        ("key", "ai"),
+        ("pfx", "ali"),
+        ("pfx", "nur"),
+        ("skel", "l"),
+        ("skel", "nr"),
+    ]
+
+
+def test_a_query_word_finds_whole_words_and_from_three_letters_the_words_it_starts() -> None:
+    keys = ["".join(p) for n in range(1, 5) for p in itertools.product(ALPHABET, repeat=n)]
+    for query in keys[:160]:
+        for stored in keys:
+            expected = stored == query or (len(query) >= 3 and stored.startswith(query))
+            assert _finds(query, stored) == expected, (query, stored)
+
+
 @pytest.mark.parametrize(
-    ("prefix", "upper"),
-    [("aisha", "aishb"), ("abz", "ac"), ("ab9", "aba"), ("zz", None), ("z9", "za"), ("", None)],
+    ("query", "found"),
+    [("zhu", True), ("zhumabaev", True), ("zhumabaeva", True), ("zh", False), ("z", False)],
 )
-def test_the_bound_just_above_a_prefix(prefix: str, upper: str | None) -> None:
-    assert _after_prefix(prefix) == upper
+def test_a_surname_is_found_by_its_start(query: str, found: bool) -> None:
+    assert _finds(query, "zhumabaeva") is found
 
 
-def test_the_range_holds_exactly_the_keys_with_the_prefix() -> None:
-    keys = ["".join(p) for n in range(1, 4) for p in itertools.product(ALPHABET, repeat=n)]
-    for prefix in keys[:40]:
-        upper = _after_prefix(prefix)
-        in_range = {k for k in keys if k >= prefix and (upper is None or k < upper)}
-        assert in_range == {k for k in keys if k.startswith(prefix)}, prefix
+def test_a_query_word_longer_than_a_token_is_cut_as_the_stored_word_is() -> None:
+    long_word = "a" * (MAX_TOKEN + 20)
+    [(key, _skeleton)] = query_words(long_word)
+    assert len(key) == MAX_TOKEN
+    assert _finds(key, long_word)
+    assert _finds(key[:50], long_word)

@@ -1,0 +1,258 @@
+"""`q` on the person list: which persons match every word, read in page order from an index.
+
+Each name word is stored as tokens (`names.search_tokens`) in `person_name_token`, each row
+with its person's `created_at`, under the index `(kind, token, person_created_at, person_id)`:
+the persons having a token come out of one index range already in the list's order
+`(created_at, id)`. A search reads the rarest word's tokens that way and checks the other words
+on those persons only ("blocking"): a page of one word costs about the same at a thousand
+persons and at a million, common or rare; with several words, at most about the driving word's
+rows (bench/README.md, "Findings" §2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select, text, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+
+from intake_api.persons.models import PersonNameToken
+from intake_api.persons.names import (
+    KIND_KEY,
+    KIND_PREFIX,
+    KIND_SKELETON,
+    MAX_TOKEN,
+    MIN_PREFIX,
+    consonant_skeleton,
+    search_key,
+)
+
+Q_DESCRIPTION: Final = (
+    "A name in any script: `Айша`, `Aisha` and `عائشة` find the same child. Every word (at most 6)"
+    " must match a word of one of the person's names, retired names included. A word of three"
+    " letters or more (counted in Latin: `Жұ` is `zhu`) also finds the names it starts (`Жұм`"
+    " finds Жұмабаева); one or two letters find whole words only."
+)
+"""The OpenAPI description of the list's `q` parameter."""
+MAX_QUERY_WORDS: Final = 6
+WORD_COUNT_CAP: Final = 1000
+"""Rows counted per token at most to rank words where PostgreSQL's statistics are missing."""
+SET_CHECK_MAX_ROWS: Final = 20_000
+"""A word with at most this many token rows (and not far more than the driving word's) is
+checked against the set of its persons, read once; a commoner one by a probe per person."""
+SET_CHECK_MAX_RATIO: Final = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One word of `q`: its romanised key and consonant skeleton, and how many token rows match
+    it (an estimate; `inf` when unknown)."""
+
+    key: str
+    skeleton: str
+    rows: float = math.inf
+
+    def tokens(self) -> list[tuple[str, str]]:
+        """The `(kind, token)` pairs the word matches: its key as the start of a name word (`pfx`,
+        the whole word included) when it has `MIN_PREFIX` letters or more, else as a whole word
+        (`key`); and its skeleton as a whole word (`skel`). A person matches the word when it
+        has either."""
+        found = [(KIND_PREFIX if len(self.key) >= MIN_PREFIX else KIND_KEY, self.key)]
+        if self.skeleton:
+            found.append((KIND_SKELETON, self.skeleton))
+        return found
+
+
+def query_words(q: str) -> list[tuple[str, str]]:
+    """`(romanised key, consonant skeleton)` of each word of a search text, at most 6 words.
+
+    Each is the first word of the key and of the skeleton the word gives (a word of vowels only
+    has no skeleton: ""), cut to the tokens' length (`MAX_TOKEN`).
+    """
+    words = []
+    for word in q.split()[:MAX_QUERY_WORDS]:
+        key = search_key(word)
+        if key:
+            skeleton = consonant_skeleton(word)
+            words.append((key.split()[0][:MAX_TOKEN], skeleton.split()[0][:MAX_TOKEN] if skeleton else ""))
+    return words
+
+
+def word_tokens(key: str, skeleton: str) -> list[tuple[str, str]]:
+    """The `(kind, token)` pairs a query word matches (`Word.tokens`)."""
+    return Word(key, skeleton).tokens()
+
+
+def _token_is(t: Any, kind: str, token: str) -> ColumnElement[bool]:
+    return and_(t.kind == kind, t.token == token)
+
+
+# The planner's statistics of `token` (ANALYZE; target 1000, migration intake_0007): the most
+# common tokens with their share of the rows, and the least of those shares. Tokens are a-z and
+# 0-9, so the text form of the `anyarray` parses as text[].
+_PLANNER_SHARES = text(
+    "SELECT m.token, m.share, s.most_common_freqs[cardinality(s.most_common_freqs)] AS floor, c.reltuples"
+    " FROM pg_stats AS s"
+    " JOIN pg_class AS c ON c.oid = to_regclass(quote_ident(s.schemaname) || '.' || quote_ident(s.tablename))"
+    " LEFT JOIN LATERAL unnest(s.most_common_vals::text::text[], s.most_common_freqs) AS m(token, share)"
+    " ON m.token = ANY(:tokens)"
+    " WHERE s.schemaname = current_schema() AND s.tablename = 'person_name_token'"
+    " AND s.attname = 'token' AND s.most_common_vals IS NOT NULL"
+)
+
+
+async def _planner_rows(session: AsyncSession, words: list[Word]) -> list[float] | None:
+    """Token rows of each word by PostgreSQL's statistics, or None without them (never analysed).
+
+    A token outside the most common counts as the least common of them: an upper bound (the
+    planner's own guess, the average of the rest, is far lower than the whole names people
+    type). Such a word is cheap to drive with or to check anyway.
+    """
+    tokens = sorted({token for word in words for _kind, token in word.tokens()})
+    rows = (await session.execute(_PLANNER_SHARES, {"tokens": tokens})).all()
+    if not rows:
+        return None
+    floor, total = float(rows[0].floor), max(float(rows[0].reltuples), 0.0)
+    share = {row.token: float(row.share) for row in rows if row.token is not None}
+    return [sum(share.get(token, floor) for _kind, token in word.tokens()) * total for word in words]
+
+
+async def _capped_rows(session: AsyncSession, words: list[Word]) -> list[float]:
+    """Token rows of each word, each token counted up to `WORD_COUNT_CAP` (a few short index
+    ranges whatever the words); `inf` for a word with a token past the cap."""
+    t = PersonNameToken
+    counts = [
+        select(func.count())
+        .select_from(select(t.person_id).where(_token_is(t, kind, token)).limit(WORD_COUNT_CAP).subquery())
+        .scalar_subquery()
+        for word in words
+        for kind, token in word.tokens()
+    ]
+    found = iter((await session.execute(select(*counts))).one())
+    rows = []
+    for word in words:
+        mine = [next(found) for _ in word.tokens()]
+        rows.append(math.inf if max(mine) >= WORD_COUNT_CAP else float(sum(mine)))
+    return rows
+
+
+async def rank_words(session: AsyncSession, q: str) -> list[Word]:
+    """The words of `q`, the one with the fewest token rows first: it drives the search, the
+    others are checked on its persons only, so a wrong estimate costs a longer walk, never a
+    wrong answer. [] when nothing in `q` can match: no searchable word, or (where counted) a
+    word nobody has.
+
+    One word needs no estimate. Several: on PostgreSQL the planner's statistics tell, with no
+    scan at all; elsewhere, or before the first ANALYZE, capped counts (`WORD_COUNT_CAP`).
+    Between words of equal estimate, the longer key first: surnames are longer and rarer.
+    """
+    words = [Word(key, skeleton) for key, skeleton in query_words(q)]
+    if len(words) < 2:
+        return words
+    rows = await _planner_rows(session, words) if session.get_bind().dialect.name == "postgresql" else None
+    if rows is None:
+        rows = await _capped_rows(session, words)
+        if min(rows) == 0:
+            return []
+    ranked = [Word(w.key, w.skeleton, n) for w, n in zip(words, rows, strict=True)]
+    return sorted(ranked, key=lambda w: (w.rows, -len(w.key)))
+
+
+def _probe(
+    at: InstrumentedAttribute[dt.datetime], person_id: InstrumentedAttribute[uuid.UUID], word: Word
+) -> ColumnElement[bool]:
+    """The person (`at`, `person_id` of a token row) has a token of this word: one exact probe
+    of the index `(kind, token, person_created_at, person_id)` per token, read without the
+    table, the next only when the first misses.
+
+    Scalar subqueries with LIMIT 1 rather than EXISTS: PostgreSQL turns an EXISTS into a (hash)
+    semi join that reads every token row of the word, the very scan the driving word avoids.
+    """
+    t = aliased(PersonNameToken)
+    return or_(
+        *(
+            select(t.person_id)
+            .where(_token_is(t, kind, token), t.person_created_at == at, t.person_id == person_id)
+            .limit(1)
+            .scalar_subquery()
+            .is_not(None)
+            for kind, token in word.tokens()
+        )
+    )
+
+
+def _in_set(person_id: InstrumentedAttribute[uuid.UUID], word: Word) -> ColumnElement[bool]:
+    """The person is among those having a token of this word, a set read once for the whole
+    statement (a CTE, so each branch of the driving word shares it): cheaper than a probe per
+    person when the word has few rows and the driving word's persons rarely have it too."""
+    t = aliased(PersonNameToken)
+    # One index range per token, read without the table (an OR would visit the table's rows).
+    ranges = [select(t.person_id).where(_token_is(t, kind, token)) for kind, token in word.tokens()]
+    having = union_all(*ranges).cte()
+    return person_id.in_(select(having.c.person_id))
+
+
+def _checks(driver: Word, other: Word) -> bool:
+    """Whether to check `other` as a set (else by probes) while walking `driver`'s persons."""
+    return other.rows <= SET_CHECK_MAX_ROWS and other.rows <= SET_CHECK_MAX_RATIO * driver.rows
+
+
+def page_ids(
+    words: list[Word],
+    after: tuple[dt.datetime, uuid.UUID] | None,
+    size: int,
+    filtered: Callable[[Select[dt.datetime, uuid.UUID]], Select[dt.datetime, uuid.UUID]],
+) -> Subquery:
+    """`(at, person_id)` of the next `size` persons having every word, in page order.
+
+    The first word drives: each of its tokens is one range of the index `(kind, token,
+    person_created_at, person_id)`, read in page order with the other words checked on each
+    person, and stopped after `size` persons by a LIMIT of its own; the page is the first `size`
+    of their union (the first `size` distinct persons of the union are among the first `size`
+    of some token's). So the work is about `size` matches per token of the driving word however
+    common it is, and the planner never sees a reason to read every match.
+
+    Args:
+        words: from `rank_words`, at least one, the driving word first.
+        after: the cursor's `(created_at, id)`, or None for the first page.
+        size: persons wanted (the page's limit plus one, to tell whether a next page exists).
+        filtered: adds the list's other filters to a select over the token rows (joining
+            `person` and `operation` as needed); called once per branch.
+    """
+    t = PersonNameToken
+    driver, *others = words
+    checks = [
+        _in_set(t.person_id, w) if _checks(driver, w) else _probe(t.person_created_at, t.person_id, w)
+        for w in others
+    ]
+    branches = []
+    for kind, token in driver.tokens():
+        branch = (
+            select(t.person_created_at.label("at"), t.person_id.label("person_id"))
+            .distinct()  # one person may have the token in several names
+            .where(_token_is(t, kind, token), *checks)
+            .order_by(t.person_created_at, t.person_id)
+            .limit(size)
+        )
+        if after is not None:
+            # The first condition bounds the index range; the second finishes the keyset test.
+            after_at, after_id = after
+            branch = branch.where(
+                t.person_created_at >= after_at, or_(t.person_created_at > after_at, t.person_id > after_id)
+            )
+        firsts = filtered(branch).subquery()
+        branches.append(select(firsts.c.at, firsts.c.person_id))
+    merged = union_all(*branches).subquery("word_matches")
+    return (
+        select(merged.c.at, merged.c.person_id)
+        .distinct()
+        .order_by(merged.c.at, merged.c.person_id)
+        .limit(size)
+        .subquery("page_ids")
+    )
