@@ -300,7 +300,9 @@ async def _register_one(ctx: _Context, entry: _Item) -> BatchResult:
             )
             read = views.read(person, await ctx.operation_code(person), ctx.principal)
             status = 201 if created else 200
-            if entry.key is not None and created:
+            # A 200 (the person already there) is kept under the key too, as a single POST's
+            # answer is: the key is then used, and another body under it is a 422.
+            if entry.key is not None:
                 await session.execute(t.delete().where(t.c.scope == ctx.scope, t.c.key == entry.key))
                 await session.execute(t.insert(), [_record(ctx, entry, person, read, status, utcnow())])
         return BatchResult(index=index, status=status, id=person.id, person=read)

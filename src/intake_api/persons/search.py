@@ -60,10 +60,13 @@ class Word:
 
     def tokens(self) -> list[tuple[str, str]]:
         """The `(kind, token)` pairs the word matches: its key as the start of a name word (`pfx`,
-        the whole word included) when it has `MIN_PREFIX` letters or more, else as a whole word
-        (`key`); and its skeleton as a whole word (`skel`). A person matches the word when it
-        has either."""
-        found = [(KIND_PREFIX if len(self.key) >= MIN_PREFIX else KIND_KEY, self.key)]
+        the whole word included) and its skeleton as a whole word (`skel`) when it has
+        `MIN_PREFIX` letters or more; a shorter word only as a whole word (`key`): the skeleton
+        of one or two letters (`Ми` -> `m`) would find every name with that one consonant. A
+        person matches the word when it has any of them."""
+        if len(self.key) < MIN_PREFIX:
+            return [(KIND_KEY, self.key)]
+        found = [(KIND_PREFIX, self.key)]
         if self.skeleton:
             found.append((KIND_SKELETON, self.skeleton))
         return found

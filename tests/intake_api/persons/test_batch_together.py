@@ -69,6 +69,33 @@ class TestRepeatsWithinABatch:
         assert await count_rows(intake, Person.__table__) == 1
 
 
+class TestKeysOfAnswers200:
+    async def test_a_key_answered_200_is_kept_and_another_body_under_it_is_refused(
+        self, intake: ServiceClient
+    ) -> None:
+        # As single POSTs: the second item's answer (200, the person already there) is kept
+        # under its key, so the third item, the same key with another body, is a 422 (a
+        # newcomer found it created a new person instead).
+        await seed_operations(intake)
+        child, other = new_child(1), new_child(2)
+        results = await post_batch(
+            intake,
+            [
+                {"idempotency_key": "k1", "person": child},
+                {"idempotency_key": "k2", "person": child},
+                {"idempotency_key": "k2", "person": other},
+            ],
+        )
+        assert [r["status"] for r in results] == [201, 200, 422]
+        assert results[2]["problem"]["type"].endswith(":idempotency-key-reused")
+        assert await count_rows(intake, Person.__table__) == 1
+        single = await intake.http.post(
+            "/v1/persons", json=other, headers={"Idempotency-Key": "k2", **intake.auth(Role.field_worker)}
+        )
+        assert single.status_code == 422
+        assert await count_rows(intake, Person.__table__) == 1
+
+
 class TestAgainstTheRegister:
     async def test_an_iin_already_registered_refuses_only_its_item(self, intake: ServiceClient) -> None:
         await seed_operations(intake)

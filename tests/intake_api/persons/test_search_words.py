@@ -88,6 +88,14 @@ class TestPrefixes:
         assert await search(intake, "Li") == [li]
         assert await search(intake, "Лин") == [lina]
 
+    async def test_one_or_two_letters_do_not_match_by_their_consonants(self, intake: ServiceClient) -> None:
+        # `Ми` has the skeleton `m`, as `Има` and `Ами` have: a short word matches whole words by
+        # its letters only, not every name that has that one consonant (found by a newcomer).
+        await seed_operations(intake)
+        [mi, _ima] = await _register(intake, _person("Ми", "Ахметова"), _person("Има", "Батчева"))
+        assert await search(intake, "Ми") == [mi]
+        assert await search(intake, "Mi") == [mi]
+
 
 class TestSeveralWords:
     async def test_every_word_must_match_in_any_order(self, kazakh_family: ServiceClient) -> None:
