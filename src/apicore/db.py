@@ -6,9 +6,12 @@ process); PostgreSQL is production. The same code and migrations run on both.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import datetime as dt
+import functools
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -72,33 +75,61 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class _OneTripCursor:
-    """A cursor for SQLAlchemy's aiosqlite dialect that runs a statement and fetches its rows in
-    one trip to aiosqlite's thread.
+_BUSY_WAIT_SECONDS = 5.0
+"""How long a statement waits for another process's write lock before `database is locked`."""
 
-    aiosqlite's own cursor makes a trip for creating the cursor, executing, fetching and closing:
-    four thread hand-offs (about 70 µs each here) for one SELECT, which was most of the time
-    SQLite spent per statement (bench/README.md). The rows of one statement are small (a page
-    at most), so fetching them at once costs nothing.
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    return getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+async def _on_loop(work: Callable[[], Any]) -> Any:
+    """Run `work` (one SQLite call) on the event loop; while another process holds the write
+    lock, wait for it without blocking the loop (backing off from 1 to 50 ms, 5 s at most).
+
+    Why on the loop: the process has one SQLite connection, so its statements run one at a
+    time whichever thread runs them. Through aiosqlite's thread, every statement was a trip out
+    and back, and each return waited for the loop to finish whatever else was ready: under 32
+    clients a registration's dozen statements held the one connection several times longer than
+    SQLite worked on them (bench/README.md). A statement takes tens of microseconds; SQLite's
+    own busy timeout would block the loop, so it is 0 and the waiting happens here.
+
+    Raises:
+        sqlite3.OperationalError: `database is locked` after 5 s, or any other error.
+    """
+    deadline = time.monotonic() + _BUSY_WAIT_SECONDS
+    delay = 0.001
+    while True:
+        try:
+            return work()
+        except sqlite3.OperationalError as error:
+            if not _busy(error) or time.monotonic() + delay > deadline:
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+class _LoopCursor:
+    """A cursor for SQLAlchemy's aiosqlite dialect that runs each statement, and fetches its
+    rows, on the event loop (`_on_loop`). The rows of one statement are small (a page at most).
     """
 
     arraysize = 1
 
-    def __init__(self, connection: _OneTripConnection) -> None:
+    def __init__(self, connection: _LoopConnection) -> None:
         self._connection = connection
         self.description: Any = None
         self.rowcount = -1
         self.lastrowid: int | None = None
         self._rows: collections.deque[Any] = collections.deque()
 
-    async def __aenter__(self) -> _OneTripCursor:
+    async def __aenter__(self) -> _LoopCursor:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
         self._rows.clear()
 
-    def _run(self, many: bool, sql: str, parameters: Any) -> tuple[Any, int, int | None, list[Any]]:
-        # In aiosqlite's thread: the sqlite3 cursor never leaves it.
+    def _run(self, many: bool, sql: str, parameters: Any) -> None:
         cursor = self._connection._conn.cursor()  # aiosqlite's sqlite3 connection
         try:
             if many:
@@ -106,22 +137,22 @@ class _OneTripCursor:
             else:
                 cursor.execute(sql, parameters)
             rows = cursor.fetchall() if cursor.description else []
-            return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+            self.description, self.rowcount, self.lastrowid = (
+                cursor.description,
+                cursor.rowcount,
+                cursor.lastrowid,
+            )
+            self._rows = collections.deque(rows)
         finally:
             cursor.close()
 
-    async def _trip(self, many: bool, sql: str, parameters: Any) -> _OneTripCursor:
-        # aiosqlite's queue to its thread (private, stable since 0.17; pinned in pyproject).
-        found = await self._connection._execute(self._run, many, sql, parameters)  # type: ignore[no-untyped-call]
-        self.description, self.rowcount, self.lastrowid, rows = found
-        self._rows = collections.deque(rows)
+    async def execute(self, sql: str, parameters: Any = None) -> _LoopCursor:
+        await _on_loop(partial(self._run, False, sql, () if parameters is None else parameters))
         return self
 
-    async def execute(self, sql: str, parameters: Any = None) -> _OneTripCursor:
-        return await self._trip(False, sql, () if parameters is None else parameters)
-
-    async def executemany(self, sql: str, parameters: Any) -> _OneTripCursor:
-        return await self._trip(True, sql, parameters)
+    async def executemany(self, sql: str, parameters: Any) -> _LoopCursor:
+        await _on_loop(partial(self._run, True, sql, list(parameters)))
+        return self
 
     async def fetchone(self) -> Any:
         return self._rows.popleft() if self._rows else None
@@ -139,18 +170,26 @@ class _OneTripCursor:
         self._rows.clear()
 
 
-class _OneTripConnection(aiosqlite.Connection):
-    """aiosqlite's connection with `_OneTripCursor` cursors (everything else is aiosqlite's)."""
+class _LoopConnection(aiosqlite.Connection):
+    """aiosqlite's connection whose statements, commits and rollbacks run on the event loop
+    (`_LoopCursor`); aiosqlite's thread only opens and closes it."""
 
     def cursor(self) -> Any:
-        return _OneTripCursor(self)
+        return _LoopCursor(self)
+
+    async def commit(self) -> None:
+        await _on_loop(self._conn.commit)
+
+    async def rollback(self) -> None:
+        await _on_loop(self._conn.rollback)
 
 
-def _one_trip_creator(database: str) -> Callable[[], Coroutine[Any, Any, _OneTripConnection]]:
-    """`async_creator` for `create_async_engine`: a `_OneTripConnection` to `database`."""
+def _loop_creator(database: str) -> Callable[[], Coroutine[Any, Any, _LoopConnection]]:
+    """`async_creator` for `create_async_engine`: a `_LoopConnection` to `database`."""
 
-    async def connect() -> _OneTripConnection:
-        connection = _OneTripConnection(partial(sqlite3.connect, database), 64)
+    async def connect() -> _LoopConnection:
+        # Opened in aiosqlite's thread, used on the loop: one user at a time (the pool holds one).
+        connection = _LoopConnection(partial(sqlite3.connect, database, check_same_thread=False), 64)
         # As SQLAlchemy does for the connections it opens itself: a connection never closed
         # must not keep the process alive at exit.
         connection._thread.daemon = True
@@ -160,15 +199,22 @@ def _one_trip_creator(database: str) -> Callable[[], Coroutine[Any, Any, _OneTri
     return connect
 
 
+@functools.cache
+def _insert_unless_taken(dialect_name: str, table: Any) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
 def insert_unless_taken(session: AsyncSession, table: Any) -> Any:
     """`INSERT INTO table ... ON CONFLICT DO NOTHING` in the session's dialect (PostgreSQL and
     SQLite ≥ 3.24 both have it): a row whose key or unique value is taken is not inserted, and
     the result's `rowcount` is 0 instead of an error that would end the transaction.
 
-    Use as `await session.execute(insert_unless_taken(session, table).values(...))`.
+    Use as `await session.execute(insert_unless_taken(session, table), row)` with `row` a dict
+    of column values. The statement is built once per dialect and table: building it with
+    `.values(**row)` on every request cost more than running it (bench/README.md).
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    return _insert_unless_taken(session.get_bind().dialect.name, table)
 
 
 def is_sqlite(url: str) -> bool:
@@ -179,12 +225,12 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """Create the async engine for `url`.
 
-    SQLite: WAL, `foreign_keys=ON`, a 5 s busy timeout and exactly one connection per process:
+    SQLite: WAL, `foreign_keys=ON`, a 5 s wait for a lock and exactly one connection per process:
     one writer serialises writes without `database is locked` storms (DOMAIN.md measured p99
     ≈ 1 s with the default pool against ≈ 85 ms with one writer). Transactions start with
     `BEGIN IMMEDIATE` so a read never has to be upgraded to a write mid-transaction, and
-    SAVEPOINTs work (SQLAlchemy's pysqlite/aiosqlite recipe). Each statement is one trip to
-    aiosqlite's thread (`_OneTripCursor`). Statement parameters never appear
+    SAVEPOINTs work (SQLAlchemy's pysqlite/aiosqlite recipe). Statements run on the event loop
+    (`_on_loop`), never waiting there for a lock. Statement parameters never appear
     in error messages (`hide_parameters`): they hold names and IINs, and errors reach the logs.
 
     Args:
@@ -197,7 +243,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
             url,
-            async_creator=_one_trip_creator(database or ":memory:"),
+            async_creator=_loop_creator(database or ":memory:"),
             poolclass=AsyncAdaptedQueuePool,
             pool_size=1,
             max_overflow=0,
@@ -212,7 +258,8 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=5000")
+            # `_on_loop` waits for another process's lock without blocking the event loop.
+            cursor.execute("PRAGMA busy_timeout=0")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 

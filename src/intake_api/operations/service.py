@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import uuid
 from importlib import resources
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,9 +65,15 @@ async def create(session: AsyncSession, body: OperationCreate, *, audit: AuditTr
     return operation
 
 
+_OPERATIONS = cast(Table, Operation.__table__)
+_ID_OF = select(_OPERATIONS.c.id).where(_OPERATIONS.c.code == bindparam("code"))
+"""Built once and in Core (no ORM entity to load): every registration asks it, and building a
+statement cost more than running it (bench/README.md)."""
+
+
 async def id_of(session: AsyncSession, code: str) -> uuid.UUID | None:
     """The id of the operation with this code, or None."""
-    return (await session.execute(select(Operation.id).where(Operation.code == code))).scalar_one_or_none()
+    return (await session.execute(_ID_OF, {"code": code})).scalar_one_or_none()
 
 
 async def by_code(session: AsyncSession, code: str) -> Operation | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import uuid
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Select, Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -305,9 +306,7 @@ async def register(
     registration = prepare_registration(body, operation_id, fingerprint, audit.principal)
     # The person row first, unless its id or IIN is taken: no SELECT before, no savepoint
     # around, and a concurrent registration of the same id waits for ours, then finds it.
-    written = await session.execute(
-        insert_unless_taken(session, _table(Person)).values(**registration.person)
-    )
+    written = await session.execute(insert_unless_taken(session, _table(Person)), registration.person)
     if int(getattr(written, "rowcount", 0) or 0) != 1:
         existing = await find(session, body.id) if body.id is not None else None
         if existing is not None:
@@ -440,6 +439,28 @@ def _unprefixed(row: dict[str, Any], prefix: str) -> dict[str, Any]:
     return {key[len(prefix) :]: value for key, value in row.items() if key.startswith(prefix)}
 
 
+@functools.cache
+def _reading_statement() -> Select[Any]:
+    """The SELECT of `find_for_reading`, built once (building it cost more than running it)."""
+    p, operation, member = _table(Person), _table(Operation), _table(HouseholdMember)
+    names_table, needs_table = _table(PersonName), _table(DocumentNeed)
+    return (
+        select(
+            p,
+            operation.c.code.label("_operation"),
+            member.c.household_id.label("_household"),
+            *_prefixed(names_table, "n__"),
+            *_prefixed(needs_table, "d__"),
+        )
+        .join(operation, operation.c.id == p.c.operation_id)
+        .outerjoin(member, member.c.person_id == p.c.id)
+        .outerjoin(names_table, names_table.c.person_id == p.c.id)
+        .outerjoin(needs_table, needs_table.c.person_id == p.c.id)
+        .where(p.c.id == bindparam("person_id"))
+        .order_by(names_table.c.position, needs_table.c.kind, needs_table.c.created_at)
+    )
+
+
 async def find_for_reading(
     session: AsyncSession, person_id: uuid.UUID
 ) -> tuple[Person, str, uuid.UUID | None] | None:
@@ -451,25 +472,7 @@ async def find_for_reading(
     (`selectinload`, identity map, instrumented objects) it took six statements and most of the
     time (bench/README.md). Nothing returned here can be changed or flushed.
     """
-    p, operation, member = _table(Person), _table(Operation), _table(HouseholdMember)
-    names_table, needs_table = _table(PersonName), _table(DocumentNeed)
-    rows = (
-        await session.execute(
-            select(
-                p,
-                operation.c.code.label("_operation"),
-                member.c.household_id.label("_household"),
-                *_prefixed(names_table, "n__"),
-                *_prefixed(needs_table, "d__"),
-            )
-            .join(operation, operation.c.id == p.c.operation_id)
-            .outerjoin(member, member.c.person_id == p.c.id)
-            .outerjoin(names_table, names_table.c.person_id == p.c.id)
-            .outerjoin(needs_table, needs_table.c.person_id == p.c.id)
-            .where(p.c.id == person_id)
-            .order_by(names_table.c.position, needs_table.c.kind, needs_table.c.created_at)
-        )
-    ).all()
+    rows = (await session.execute(_reading_statement(), {"person_id": person_id})).all()
     if not rows:
         return None
     first = rows[0]._asdict()
@@ -481,7 +484,7 @@ async def find_for_reading(
             names[values["n__id"]] = SimpleNamespace(**_unprefixed(values, "n__"))
         if values["d__id"] is not None and values["d__id"] not in needs:
             needs[values["d__id"]] = SimpleNamespace(**_unprefixed(values, "d__"))
-    person_values = {c.name: first[c.name] for c in p.c}
+    person_values = {c.name: first[c.name] for c in _table(Person).c}
     ordered_needs = sorted(needs.values(), key=lambda n: (n.kind, n.created_at))
     shown = PersonShown(person_values, list(names.values()), ordered_needs)
     return cast(Person, shown), first["_operation"], first["_household"]
