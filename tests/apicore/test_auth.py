@@ -210,6 +210,7 @@ class TestKeyCache:
 
     async def test_a_revoked_key_is_refused_once_its_ttl_is_over(self, intake: ServiceClient) -> None:
         clock = FakeClock()
+        assert intake.app is not None
         intake.app.state.ctx.keys = KeyCache(5, clock=clock)
         headers = intake.auth(Role.case_worker)
         assert (await intake.http.get("/v1/persons", headers=headers)).status_code == 200
@@ -226,6 +227,7 @@ class TestKeyCache:
         # Only keys found active are kept: a flood of made-up keys cannot fill the cache (and
         # so cannot evict the keys of real users or grow memory).
         clock = FakeClock()
+        assert intake.app is not None
         intake.app.state.ctx.keys = KeyCache(5, max_keys=2, clock=clock)
         headers = intake.auth(Role.case_worker)
         assert (await intake.http.get("/v1/persons", headers=headers)).status_code == 200

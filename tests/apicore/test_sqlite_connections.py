@@ -12,9 +12,11 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import OperationalError
 
 from apicore import db as db_module
@@ -35,11 +37,17 @@ async def test_rows_counts_and_generated_keys_come_back(tmp_path: Path) -> None:
         async with db.engine.begin() as conn:
             await conn.run_sync(METADATA.create_all)
         async with db.transaction() as session:
-            first = await session.execute(insert(ITEMS).values(name="a"))
+            first = cast(CursorResult[Any], await session.execute(insert(ITEMS).values(name="a")))
             assert first.inserted_primary_key == (1,)
-            many = await session.execute(insert(ITEMS), [{"name": n} for n in ("b", "c", "d")])
+            many = cast(
+                CursorResult[Any],
+                await session.execute(insert(ITEMS), [{"name": n} for n in ("b", "c", "d")]),
+            )
             assert many.rowcount == 3
-            changed = await session.execute(text("UPDATE item SET name = name || '!' WHERE id > 2"))
+            changed = cast(
+                CursorResult[Any],
+                await session.execute(text("UPDATE item SET name = name || '!' WHERE id > 2")),
+            )
             assert changed.rowcount == 2
         async with db.sessions() as session:
             rows = (await session.execute(select(ITEMS.c.id, ITEMS.c.name).order_by(ITEMS.c.id))).all()

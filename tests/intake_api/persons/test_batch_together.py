@@ -153,6 +153,7 @@ class TestWrittenTogether:
         def count(_c: Any, _cur: Any, statement: str, *_args: Any) -> None:
             statements.append(statement)
 
+        assert intake.app is not None
         engine = intake.app.state.ctx.db.engine.sync_engine
         event.listen(engine, "before_cursor_execute", count)
         try:
