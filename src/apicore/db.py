@@ -80,8 +80,17 @@ _BUSY_WAIT_SECONDS = 5.0
 """How long a statement waits for another process's write lock before `database is locked`."""
 
 
+_BUSY_SNAPSHOT = 517
+"""SQLITE_BUSY_SNAPSHOT: the transaction read a snapshot that is gone; waiting cannot help."""
+
+
 def _busy(error: sqlite3.OperationalError) -> bool:
-    return getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    """Another connection holds a lock that it will let go (SQLITE_BUSY or SQLITE_LOCKED, with
+    their extended codes)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if not isinstance(code, int) or code == _BUSY_SNAPSHOT:
+        return False
+    return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 async def _on_loop(work: Callable[[], Any]) -> Any:
