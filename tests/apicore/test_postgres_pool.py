@@ -4,6 +4,8 @@ before it is lent and replaced when dead; one used a moment ago is lent without 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
@@ -35,18 +37,26 @@ async def _terminate(url: str, pid: int) -> None:
         await admin.close()
 
 
+@asynccontextmanager
+async def _pool_whose_connection_died(url: str) -> AsyncIterator[tuple[Database, int]]:
+    """A pool of one whose connection's backend was terminated after its last use:
+    `(database, the dead backend's pid)`."""
+    db = Database.connect(url, pool_size=1)
+    try:
+        first = await _backend_pid(db)
+        await _terminate(url, first)
+        yield db, first
+    finally:
+        await db.dispose()
+
+
 async def test_an_idle_connection_found_dead_is_replaced_unseen(
     intake_db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 0.2)
-    db = Database.connect(intake_db_url, pool_size=1)
-    try:
-        first = await _backend_pid(db)
-        await _terminate(intake_db_url, first)
+    async with _pool_whose_connection_died(intake_db_url) as (db, dead):
         await asyncio.sleep(0.4)
-        assert await _backend_pid(db) != first
-    finally:
-        await db.dispose()
+        assert await _backend_pid(db) != dead
 
 
 async def test_a_connection_used_a_moment_ago_is_lent_without_a_ping(
@@ -55,13 +65,8 @@ async def test_a_connection_used_a_moment_ago_is_lent_without_a_ping(
     # The other side of the trade: no round trip for a busy pool, so a connection killed within
     # the second fails its next request (a 503 to the client), and the pool is recycled.
     monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 60.0)
-    db = Database.connect(intake_db_url, pool_size=1)
-    try:
-        first = await _backend_pid(db)
-        await _terminate(intake_db_url, first)
+    async with _pool_whose_connection_died(intake_db_url) as (db, dead):
         await asyncio.sleep(0.2)
         with pytest.raises(DBAPIError):
             await _backend_pid(db)
-        assert await _backend_pid(db) != first
-    finally:
-        await db.dispose()
+        assert await _backend_pid(db) != dead
