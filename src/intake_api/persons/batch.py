@@ -58,6 +58,20 @@ class _Item:
     body: PersonCreate
     operation_id: uuid.UUID | None = None
     """Set when the item is found fit to be written together with others."""
+    key_sent_before: bool = False
+    """An earlier item of the batch, refused or not, sent the same key: this one waits its turn."""
+
+
+@dataclass(slots=True)
+class _Refused:
+    """An item refused by a check that needs no database, whose key an earlier item of the
+    batch also sent: it waits its turn, because a single POST would first meet the key (the
+    earlier item's answer, if kept, makes it a replay or a 422 `idempotency-key-reused`)."""
+
+    index: int
+    key: str
+    fingerprint: str
+    problem: Problem
 
 
 @dataclass(slots=True)
@@ -140,17 +154,32 @@ async def register_batch(
     )
     now = utcnow()
     checked: list[_Item] = []
+    waiting: list[_Item | _Refused] = []
+    sent_keys: set[str] = set()
     for index, item in enumerate(items):
+        key = item.idempotency_key
+        fingerprint = ""
         try:
             fingerprint = _fingerprint(item)
-            row = records.get(item.idempotency_key) if item.idempotency_key is not None else None
+            row = records.get(key) if key is not None else None
             if row is not None and row.expires_at > now:
                 results[index] = _replay(index, row, fingerprint)
                 continue
-            checked.append(_check(index, item, fingerprint, principal))
+            entry = _check(index, item, fingerprint, principal)
+            entry.key_sent_before = key is not None and key in sent_keys
+            checked.append(entry)
         except Problem as problem:
-            results[index] = BatchResult(index=index, status=problem.status, problem=_problem_body(problem))
-    bulk, one_by_one = await _split(session, checked, results)
+            if key is not None and key in sent_keys and fingerprint:
+                waiting.append(_Refused(index, key, fingerprint, problem))
+            else:
+                results[index] = BatchResult(
+                    index=index, status=problem.status, problem=_problem_body(problem)
+                )
+        finally:
+            if key is not None:
+                sent_keys.add(key)
+    bulk, repeats = await _split(session, checked, results)
+    one_by_one = sorted([*repeats, *waiting], key=lambda i: i.index)
     if bulk:
         try:
             async with session.begin_nested():
@@ -158,8 +187,8 @@ async def register_batch(
         except IntegrityError:
             # A concurrent writer took an id, IIN or key since we looked: go one by one.
             one_by_one = sorted([*bulk, *one_by_one], key=lambda i: i.index)
-    for entry in one_by_one:
-        results[entry.index] = await _register_one(ctx, entry)
+    for turn in one_by_one:
+        results[turn.index] = await _register_one(ctx, turn)
     return [results[index] for index in range(len(items))]
 
 
@@ -196,7 +225,8 @@ async def _split(
     for entry in checked:
         body = entry.body
         repeats = (
-            (entry.key is not None and entry.key in seen_keys)
+            entry.key_sent_before
+            or (entry.key is not None and entry.key in seen_keys)
             or (body.id is not None and (body.id in seen_ids or body.id in registered))
             or (body.iin is not None and body.iin in seen_iins)
         )
@@ -284,8 +314,9 @@ def _record(
     }
 
 
-async def _register_one(ctx: _Context, entry: _Item) -> BatchResult:
-    """One item in its own savepoint, exactly as a single POST with its key would go."""
+async def _register_one(ctx: _Context, entry: _Item | _Refused) -> BatchResult:
+    """One item in its own savepoint, exactly as a single POST with its key would go: the key
+    first, then the item's own refusal (`_Refused`) or its registration."""
     session, t, index = ctx.session, ctx.tables.idempotency_record, entry.index
     try:
         if entry.key is not None:
@@ -294,6 +325,8 @@ async def _register_one(ctx: _Context, entry: _Item) -> BatchResult:
             ).first()
             if row is not None and row.expires_at > utcnow():
                 return _replay(index, row, entry.fingerprint)
+        if isinstance(entry, _Refused):
+            raise entry.problem
         async with session.begin_nested():
             person, created = await service.register(
                 session, ctx.tables, entry.body, entry.raw, audit=ctx.audit

@@ -172,3 +172,59 @@ class TestWrittenTogether:
         assert large == small
         assert await count_rows(intake, Person.__table__) == 105
         assert await count_rows(intake, platform.idempotency_record) == 105
+
+
+class TestARepeatedKeyComesBeforeTheItemsOwnChecks:
+    """A single POST meets its key before its body is checked; so does a batch item."""
+
+    async def test_an_invalid_item_under_a_key_already_answered_is_key_reused(
+        self, intake: ServiceClient
+    ) -> None:
+        await seed_operations(intake)
+        first = new_child(1)
+        invalid = new_child(2) | {"operation": "NO-SUCH-OPERATION", "sex": "x"}
+        results = await post_batch(
+            intake,
+            [{"idempotency_key": "k-1", "person": first}, {"idempotency_key": "k-1", "person": invalid}],
+        )
+        assert [r["status"] for r in results] == [201, 422]
+        assert results[1]["problem"]["type"].endswith(":idempotency-key-reused")
+        single = await intake.http.post(
+            "/v1/persons", json=invalid, headers={**intake.auth(Role.field_worker), "Idempotency-Key": "k-1"}
+        )
+        assert single.status_code == 422
+        assert single.json()["type"] == results[1]["problem"]["type"]
+
+    async def test_a_forbidden_item_under_a_key_already_answered_is_key_reused(
+        self, intake: ServiceClient
+    ) -> None:
+        await seed_operations(intake)
+        first = new_child(1)
+        results = await post_batch(
+            intake,
+            [
+                {"idempotency_key": "k-1", "person": first},
+                {"idempotency_key": "k-1", "person": new_child(2) | {"notes": "seen by a doctor"}},
+            ],
+        )
+        assert [r["status"] for r in results] == [201, 422]
+        assert results[1]["problem"]["type"].endswith(":idempotency-key-reused")
+
+    async def test_under_a_key_whose_first_item_was_refused_an_item_gets_its_own_answer(
+        self, intake: ServiceClient
+    ) -> None:
+        await seed_operations(intake)
+        refused = new_child(1) | {"operation": "NO-SUCH-OPERATION"}
+        invalid = new_child(2) | {"sex": "x"}
+        results = await post_batch(
+            intake,
+            [
+                {"idempotency_key": "k-1", "person": refused},
+                {"idempotency_key": "k-1", "person": invalid},
+                {"idempotency_key": "k-1", "person": new_child(3)},
+            ],
+        )
+        assert [r["status"] for r in results] == [422, 422, 201], results
+        assert [e["field"] for e in results[0]["problem"]["errors"]] == ["operation"]
+        assert [e["field"] for e in results[1]["problem"].get("errors", [])] == ["sex"], results[1]
+        assert await count_rows(intake, Person.__table__) == 1
