@@ -107,6 +107,8 @@ async def _on_loop(work: Callable[[], Any]) -> Any:
     Raises:
         sqlite3.OperationalError: `database is locked` after 5 s, or any other error.
     """
+    # Running `work` again is safe: SQLite answers BUSY before it changes anything, and inside
+    # our transactions (BEGIN IMMEDIATE holds the write lock) only the BEGIN itself can meet it.
     deadline = time.monotonic() + _BUSY_WAIT_SECONDS
     delay = 0.001
     while True:
