@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -468,7 +469,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(StaleDataError, _stale_handler)
     app.add_exception_handler(DBAPIError, _database_error_handler)
-    for unreachable in (ConnectionError, TimeoutError):
+    # SQLAlchemy's pool timeout (`sqlalchemy.exc.TimeoutError`, not the built-in one): every
+    # connection stayed busy for 30 s, e.g. SQLite's one connection waiting on another
+    # process's lock while requests queue behind it. The client may retry later.
+    for unreachable in (ConnectionError, TimeoutError, PoolTimeout):
         app.add_exception_handler(unreachable, _unreachable_handler)
 
 

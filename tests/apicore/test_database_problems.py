@@ -19,6 +19,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import APIRouter
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from apicore.problems import PROBLEM_JSON, DatabaseUnavailable, StorageFull, database_problem
 from apicore.service import create_service_app
@@ -83,6 +84,11 @@ def _raising_router() -> APIRouter:
     async def fail(name: str) -> None:
         raise ERRORS[name]()
 
+    @router.get("/pool-timeout")
+    async def pool_timeout() -> None:
+        # What SQLAlchemy raises when no connection came free within the pool timeout.
+        raise PoolTimeout("QueuePool limit of size 1 overflow 0 reached, connection timed out, timeout 30.00")
+
     return router
 
 
@@ -113,6 +119,17 @@ class TestAnswers:
         self, app: httpx.AsyncClient, lang: str
     ) -> None:
         r = await app.get("/fail/admin_shutdown", headers={"Accept-Language": lang})
+        assert r.status_code == 503
+        assert r.headers["content-type"] == PROBLEM_JSON
+        assert int(r.headers["retry-after"]) > 0
+        assert r.json()["type"].endswith(":database-unavailable")
+        assert r.json()["title"] == DatabaseUnavailable.title.render(lang)
+
+    @pytest.mark.parametrize("lang", ["kk", "ru", "ar"])
+    async def test_no_connection_free_in_time_is_503_not_500(self, app: httpx.AsyncClient, lang: str) -> None:
+        # SQLite's one connection held while another process keeps the write lock: the requests
+        # queued behind it give up after the pool timeout.
+        r = await app.get("/pool-timeout", headers={"Accept-Language": lang})
         assert r.status_code == 503
         assert r.headers["content-type"] == PROBLEM_JSON
         assert int(r.headers["retry-after"]) > 0
