@@ -234,7 +234,7 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, timeout: float | None = 30.0) -> AsyncEngine:
     """Create the async engine for `url`.
 
     SQLite: WAL, `foreign_keys=ON`, a 5 s wait for a lock and exactly one connection per process:
@@ -245,9 +245,16 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     (`_on_loop`), never waiting there for a lock. Statement parameters never appear
     in error messages (`hide_parameters`): they hold names and IINs, and errors reach the logs.
 
+    PostgreSQL: a statement or a connection attempt unanswered for `timeout` seconds raises
+    the built-in `TimeoutError` (asyncpg's `command_timeout` and connect `timeout`), which the
+    services answer with 503: a server or network that stops answering without closing the
+    connection must not hold requests, and the pool's connections, for ever.
+
     Args:
         url: `sqlite+aiosqlite:///path` or `postgresql+asyncpg://...`.
         pool_size: PostgreSQL connections in the pool.
+        timeout: PostgreSQL: seconds a statement or a connection attempt may go unanswered;
+            None for no limit (migrations, whose backfills may take minutes).
     """
     if is_sqlite(url):
         database = make_url(url).database
@@ -280,7 +287,13 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True)
+    engine = create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        hide_parameters=True,
+        connect_args={} if timeout is None else {"command_timeout": timeout, "timeout": timeout},
+    )
     _ping_when_idle(engine)
     return engine
 
@@ -336,9 +349,9 @@ class Database:
     sessions: async_sessionmaker[AsyncSession]
 
     @classmethod
-    def connect(cls, url: str, *, pool_size: int = 10) -> Database:
-        """Create the engine (no I/O happens until first use)."""
-        engine = create_engine(url, pool_size=pool_size)
+    def connect(cls, url: str, *, pool_size: int = 10, timeout: float | None = 30.0) -> Database:
+        """Create the engine (no I/O happens until first use); see `create_engine`."""
+        engine = create_engine(url, pool_size=pool_size, timeout=timeout)
         return cls(engine=engine, sessions=create_sessionmaker(engine))
 
     @asynccontextmanager

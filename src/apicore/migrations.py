@@ -75,7 +75,7 @@ def run_env(context: Any, target_metadata: MetaData, default_url: str) -> None:
             context.run_migrations()
 
     async def online() -> None:
-        engine = create_engine(url, pool_size=1)
+        engine = create_engine(url, pool_size=1, timeout=None)  # a backfill may take minutes
         try:
             async with engine.connect() as connection:
                 await connection.run_sync(run)

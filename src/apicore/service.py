@@ -83,7 +83,11 @@ def create_service_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level, service=service)
-        db = Database.connect(settings.database_url, pool_size=settings.database_pool_size)
+        db = Database.connect(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            timeout=settings.database_timeout_seconds,
+        )
         client = httpx.AsyncClient(timeout=settings.http_timeout_seconds)
         ctx = ServiceContext(
             settings=settings,

@@ -28,6 +28,10 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     database_pool_size: int = Field(default=10, ge=1, le=200)
     """PostgreSQL connections per process; SQLite always uses one writer connection."""
+    database_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    """PostgreSQL: how long a statement, or opening a connection, may go unanswered before the
+    request fails with 503 (a server or network that stopped answering without closing the
+    connection would otherwise hold the request for ever). Seconds."""
     outbox_enabled: bool = True
     """Run the outbox dispatcher inside the service process."""
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)

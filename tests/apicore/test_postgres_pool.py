@@ -1,15 +1,19 @@
-"""Pooled PostgreSQL connections (`apicore.db._ping_when_idle`): one that sat idle is pinged
-before it is lent and replaced when dead; one used a moment ago is lent without a ping."""
+"""Pooled PostgreSQL connections (`apicore.db`): one that sat idle is pinged before it is lent
+and replaced when dead; one used a moment ago is lent without a ping; a server that stops
+answering without closing the connection fails a statement within the timeout."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from tests.conftest import BACKENDS
 from tests.support.databases import _asyncpg_dsn
@@ -70,3 +74,65 @@ async def test_a_connection_used_a_moment_ago_is_lent_without_a_ping(
         with pytest.raises(DBAPIError):
             await _backend_pid(db)
         assert await _backend_pid(db) != dead
+
+
+class _StallingProxy:
+    """A TCP relay to PostgreSQL that can stop passing bytes, as a network or a frozen server
+    does, without closing anything."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.flowing = asyncio.Event()
+        self.flowing.set()
+        self.server: asyncio.Server | None = None
+        self.port = 0
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def __aenter__(self) -> _StallingProxy:
+        self.server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        # Close both sides of every relayed connection (asyncpg's cancel request included), so
+        # that no socket outlives the test's event loop.
+        self.flowing.set()
+        assert self.server is not None
+        self.server.close()
+        for writer in self.writers:
+            writer.close()
+        await asyncio.gather(*(w.wait_closed() for w in self.writers), return_exceptions=True)
+        await asyncio.sleep(0.2)
+
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, OSError):
+            while data := await reader.read(65536):
+                await self.flowing.wait()
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        self.writers += [writer, up_writer]
+        await asyncio.gather(self._pump(reader, up_writer), self._pump(up_reader, writer))
+
+
+async def test_a_server_that_stops_answering_fails_the_statement_within_the_timeout(
+    intake_db_url: str,
+) -> None:
+    url = make_url(intake_db_url)
+    async with _StallingProxy(url.port or 5432) as proxy:
+        through = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        db = Database.connect(through, pool_size=1, timeout=1.0)
+        try:
+            await _backend_pid(db)
+            proxy.flowing.clear()
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                # The outer bound only keeps a regression from hanging the suite.
+                await asyncio.wait_for(_backend_pid(db), 10)
+            assert time.monotonic() - started < 5, "the statement waited for the outer bound"
+        finally:
+            proxy.flowing.set()
+            await db.dispose()
