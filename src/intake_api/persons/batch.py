@@ -8,7 +8,8 @@ singly or in a batch. A field worker's item with case notes is refused as a sing
 How (bench/README.md, "batch"): every item is checked first, with one query each for the
 batch's idempotency keys, operations, client-chosen ids and IINs; the items that are new and
 collide with nothing are then written together, one executemany per table, in one savepoint.
-The rest (a key, id or IIN that repeats an earlier item, an id already registered) and, should
+The rest (a key, id or IIN that repeats an earlier item, an id already registered, an item
+refused by its own checks under a key an earlier item sent: `_Refused`) and, should
 the bulk write meet a concurrent writer, every item go one by one, each in its own savepoint,
 in the order sent: the outcome is the same as posting the items one after another.
 """
