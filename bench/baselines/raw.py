@@ -9,7 +9,7 @@ words of `q` come from the service's pure `query_words`, so that the select is t
 
 SQLite: one connection per process serialised by a lock (the service's one writer), WAL,
 `BEGIN IMMEDIATE`, the same pragmas. PostgreSQL: an asyncpg pool as large as the service's
-(`pool_size` + the same overflow).
+(`pool_size` connections, kept open).
 
 Settings (environment): `BENCH_INTAKE_DATABASE_URL`, `BENCH_DOCS_DATABASE_URL`,
 `BENCH_POOL_SIZE` (default 10).
@@ -192,9 +192,7 @@ class RawDatabase:
             for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000", "synchronous=NORMAL"):
                 await self._sqlite.execute(f"PRAGMA {pragma}")
         else:
-            self._pool = await asyncpg.create_pool(
-                asyncpg_dsn(self.url), min_size=0, max_size=2 * self.pool_size
-            )
+            self._pool = await asyncpg.create_pool(asyncpg_dsn(self.url), min_size=0, max_size=self.pool_size)
 
     async def close(self) -> None:
         """Disconnect."""

@@ -252,7 +252,8 @@ def create_engine(url: str, *, pool_size: int = 10, timeout: float | None = 30.0
 
     Args:
         url: `sqlite+aiosqlite:///path` or `postgresql+asyncpg://...`.
-        pool_size: PostgreSQL connections in the pool.
+        pool_size: PostgreSQL connections a process opens as it needs them and keeps; a
+            request finding all in use waits up to 30 s for one (then 503).
         timeout: PostgreSQL: seconds a statement or a connection attempt may go unanswered;
             None for no limit (migrations, whose backfills may take minutes).
     """
@@ -290,7 +291,9 @@ def create_engine(url: str, *, pool_size: int = 10, timeout: float | None = 30.0
     engine = create_async_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        # Kept, never closed on return: an overflow connection closed as a burst ends has to be
+        # reopened by the next one, and opening costs more than most requests (bench/README.md).
+        max_overflow=0,
         hide_parameters=True,
         connect_args={} if timeout is None else {"command_timeout": timeout, "timeout": timeout},
     )

@@ -136,3 +136,35 @@ async def test_a_server_that_stops_answering_fails_the_statement_within_the_time
         finally:
             proxy.flowing.set()
             await db.dispose()
+
+
+async def _burst_of_backend_pids(db: Database, requests: int) -> set[int]:
+    """Backend pids seen by `requests` sessions that all hold their connection at once, as
+    concurrent requests do, until every one has been lent."""
+    lent = asyncio.Event()
+    pids: list[int] = []
+
+    async def request() -> None:
+        async with db.sessions() as session:
+            pids.append(int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()))
+            if len(pids) == requests:
+                lent.set()
+            # Hold the connection for a moment, as a request does while it works.
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(asyncio.gather(*(request() for _ in range(requests))), timeout=30)
+    assert lent.is_set()
+    return set(pids)
+
+
+async def test_a_burst_larger_than_the_pool_waits_for_the_kept_connections(intake_db_url: str) -> None:
+    db = Database.connect(intake_db_url, pool_size=2)
+    try:
+        first = await _burst_of_backend_pids(db, 6)
+        second = await _burst_of_backend_pids(db, 6)
+    finally:
+        await db.dispose()
+    # Never more than the pool's connections, and the same ones again: none was closed as the
+    # burst ended and reopened for the next (an opening costs more than most requests).
+    assert len(first) == 2
+    assert second == first
