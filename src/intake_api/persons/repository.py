@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from apicore.pagination import decode_cursor, encode_cursor
 from intake_api.operations.models import Operation
-from intake_api.persons import search
+from intake_api.persons import search, service
 from intake_api.persons.models import DocumentNeed, Person, PersonNameToken
 from intake_api.persons.search import query_words as query_words  # the baselines' import
 
@@ -73,6 +74,32 @@ def _filtered(query: _S, f: PersonFilters) -> _S:
     return query
 
 
+def _persons() -> Select[Any]:
+    """Person rows with their operation's code (`_operation`): plain rows, made into persons by
+    `service.shown_many`, not loaded as ORM objects."""
+    return select(cast(Table, Person.__table__), Operation.code.label("_operation"))
+
+
+def _searching(
+    shape: search.Shape,
+    filtered: Callable[[Select[dt.datetime, uuid.UUID]], Select[dt.datetime, uuid.UUID]] | None = None,
+) -> Select[Any]:
+    """The page's ids first, under a LIMIT of their own (`search.page_ids`), then their rows."""
+    ids = search.page_ids(shape, filtered)
+    return (
+        _persons()
+        .join(ids, Person.id == ids.c.person_id)
+        .join(Operation, Operation.id == Person.operation_id)
+        .order_by(ids.c.at, ids.c.person_id)
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _searching_by_names_only(shape: search.Shape) -> Select[Any]:
+    """`_searching` without other filters, built once per shape (a few dozen in all)."""
+    return _searching(shape)
+
+
 async def page(
     session: AsyncSession, filters: PersonFilters, *, limit: int, cursor: str | None
 ) -> tuple[list[tuple[Person, str]], str | None]:
@@ -87,38 +114,36 @@ async def page(
         InvalidCursor: a cursor this service did not issue.
     """
     after = decode_cursor(cursor) if cursor is not None else None
-    query = select(Person, Operation.code).options(selectinload(Person.names), selectinload(Person.needs))
+    values: dict[str, Any] = {}
     if filters.q is not None:
         words = await search.rank_words(session, filters.q)
         if not words:
             return [], None  # nothing searchable in the text, or a word nobody has
+        shape, values = search.search_parameters(words, after, limit + 1)
+        if filters.narrows():
 
-        def filtered(branch: Select[dt.datetime, uuid.UUID]) -> Select[dt.datetime, uuid.UUID]:
-            if not filters.narrows():
-                return branch  # no other filter: the tokens alone say who
-            joined = branch.join(Person, Person.id == PersonNameToken.person_id)
-            if filters.operation is not None:
-                joined = joined.join(Operation, Operation.id == Person.operation_id)
-            return _filtered(joined, filters)
+            def filtered(branch: Select[dt.datetime, uuid.UUID]) -> Select[dt.datetime, uuid.UUID]:
+                joined = branch.join(Person, Person.id == PersonNameToken.person_id)
+                if filters.operation is not None:
+                    joined = joined.join(Operation, Operation.id == Person.operation_id)
+                return _filtered(joined, filters)
 
-        # The page's ids first, under a LIMIT of their own (`search.page_ids`), then their rows.
-        ids = search.page_ids(words, after, limit + 1, filtered)
-        query = (
-            query.join(ids, Person.id == ids.c.person_id)
-            .join(Operation, Operation.id == Person.operation_id)
-            .order_by(ids.c.at, ids.c.person_id)
-        )
+            query = _searching(shape, filtered)
+        else:
+            query = _searching_by_names_only(shape)  # the tokens alone say who: built once
     else:
-        query = _filtered(query.join(Operation, Operation.id == Person.operation_id), filters)
+        query = _filtered(_persons().join(Operation, Operation.id == Person.operation_id), filters)
         query = query.order_by(Person.created_at, Person.id).limit(limit + 1)
         if after is not None:
             after_at, after_id = after
             query = query.where(
                 (Person.created_at > after_at) | ((Person.created_at == after_at) & (Person.id > after_id))
             )
-    rows = [(r[0], r[1]) for r in (await session.execute(query)).all()]
+    found = [dict(r) for r in (await session.execute(query, values)).mappings()]
     next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1][0]
-        next_cursor = encode_cursor(last.created_at, last.id)
-    return rows[:limit], next_cursor
+    if len(found) > limit:
+        last = found[limit - 1]
+        next_cursor = encode_cursor(last["created_at"], last["id"])
+    found = found[:limit]
+    persons = await service.shown_many(session, found)
+    return [(p, r["_operation"]) for p, r in zip(persons, found, strict=True)], next_cursor

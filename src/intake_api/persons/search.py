@@ -18,7 +18,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select, text, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Subquery,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -92,7 +104,7 @@ def word_tokens(key: str, skeleton: str) -> list[tuple[str, str]]:
     return Word(key, skeleton).tokens()
 
 
-def _token_is(t: Any, kind: str, token: str) -> ColumnElement[bool]:
+def _token_of(t: Any, kind: str, token: str) -> ColumnElement[bool]:
     return and_(t.kind == kind, t.token == token)
 
 
@@ -132,7 +144,7 @@ async def _capped_rows(session: AsyncSession, words: list[Word]) -> list[float]:
     t = PersonNameToken
     counts = [
         select(func.count())
-        .select_from(select(t.person_id).where(_token_is(t, kind, token)).limit(WORD_COUNT_CAP).subquery())
+        .select_from(select(t.person_id).where(_token_of(t, kind, token)).limit(WORD_COUNT_CAP).subquery())
         .scalar_subquery()
         for word in words
         for kind, token in word.tokens()
@@ -167,12 +179,60 @@ async def rank_words(session: AsyncSession, q: str) -> list[Word]:
     return sorted(ranked, key=lambda w: (w.rows, -len(w.key)))
 
 
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What the structure of a `q` statement depends on; its words, cursor and size are bound
+    parameters (`search_parameters`). Statements of one shape are built once (`page_ids`):
+    building one cost more than running it (bench/README.md)."""
+
+    tokens: tuple[int, ...]
+    """Tokens of each word, the driving word first."""
+    as_set: tuple[bool, ...]
+    """For each other word: checked as a set of its persons (else by a probe per person)."""
+    after: bool
+    """Whether the page starts after a cursor."""
+
+
+def search_parameters(
+    words: list[Word], after: tuple[dt.datetime, uuid.UUID] | None, size: int
+) -> tuple[Shape, dict[str, Any]]:
+    """The shape of the statement finding a page of `size` persons having every word, and the
+    values of its parameters.
+
+    Args:
+        words: from `rank_words`, at least one, the driving word first.
+        after: the cursor's `(created_at, id)`, or None for the first page.
+        size: persons wanted (the page's limit plus one, to tell whether a next page exists).
+    """
+    driver, *others = words
+    values: dict[str, Any] = {"page_size": size}
+    for i, word in enumerate(words):
+        for j, (kind, token) in enumerate(word.tokens()):
+            values[f"kind_{i}_{j}"] = kind
+            values[f"token_{i}_{j}"] = token
+    if after is not None:
+        values["after_at"], values["after_id"] = after
+    shape = Shape(
+        tokens=tuple(len(w.tokens()) for w in words),
+        as_set=tuple(_checks(driver, w) for w in others),
+        after=after is not None,
+    )
+    return shape, values
+
+
+def _token_is(t: Any, word: int, token: int) -> ColumnElement[bool]:
+    return and_(t.kind == bindparam(f"kind_{word}_{token}"), t.token == bindparam(f"token_{word}_{token}"))
+
+
 def _probe(
-    at: InstrumentedAttribute[dt.datetime], person_id: InstrumentedAttribute[uuid.UUID], word: Word
+    at: InstrumentedAttribute[dt.datetime],
+    person_id: InstrumentedAttribute[uuid.UUID],
+    word: int,
+    tokens: int,
 ) -> ColumnElement[bool]:
-    """The person (`at`, `person_id` of a token row) has a token of this word: one exact probe
-    of the index `(kind, token, person_created_at, person_id)` per token, read without the
-    table, the next only when the first misses.
+    """The person (`at`, `person_id` of a token row) has a token of word `word`: one exact
+    probe of the index `(kind, token, person_created_at, person_id)` per token, read without
+    the table, the next only when the first misses.
 
     Scalar subqueries with LIMIT 1 rather than EXISTS: PostgreSQL turns an EXISTS into a (hash)
     semi join that reads every token row of the word, the very scan the driving word avoids.
@@ -181,23 +241,23 @@ def _probe(
     return or_(
         *(
             select(t.person_id)
-            .where(_token_is(t, kind, token), t.person_created_at == at, t.person_id == person_id)
+            .where(_token_is(t, word, j), t.person_created_at == at, t.person_id == person_id)
             .limit(1)
             .scalar_subquery()
             .is_not(None)
-            for kind, token in word.tokens()
+            for j in range(tokens)
         )
     )
 
 
-def _in_set(person_id: InstrumentedAttribute[uuid.UUID], word: Word) -> ColumnElement[bool]:
-    """The person is among those having a token of this word, a set read once for the whole
+def _in_set(person_id: InstrumentedAttribute[uuid.UUID], word: int, tokens: int) -> ColumnElement[bool]:
+    """The person is among those having a token of word `word`, a set read once for the whole
     statement (a CTE, so each branch of the driving word shares it): cheaper than a probe per
     person when the word has few rows and the driving word's persons rarely have it too."""
     t = aliased(PersonNameToken)
     # One index range per token, read without the table (an OR would visit the table's rows).
-    ranges = [select(t.person_id).where(_token_is(t, kind, token)) for kind, token in word.tokens()]
-    having = union_all(*ranges).cte()
+    ranges = [select(t.person_id).where(_token_is(t, word, j)) for j in range(tokens)]
+    having = union_all(*ranges).cte(f"word_{word}")
     return person_id.in_(select(having.c.person_id))
 
 
@@ -207,49 +267,47 @@ def _checks(driver: Word, other: Word) -> bool:
 
 
 def page_ids(
-    words: list[Word],
-    after: tuple[dt.datetime, uuid.UUID] | None,
-    size: int,
-    filtered: Callable[[Select[dt.datetime, uuid.UUID]], Select[dt.datetime, uuid.UUID]],
+    shape: Shape,
+    filtered: Callable[[Select[dt.datetime, uuid.UUID]], Select[dt.datetime, uuid.UUID]] | None = None,
 ) -> Subquery:
-    """`(at, person_id)` of the next `size` persons having every word, in page order.
+    """`(at, person_id)` of the next `page_size` persons having every word, in page order, for
+    the parameters of `search_parameters`.
 
     The first word drives: each of its tokens is one range of the index `(kind, token,
     person_created_at, person_id)`, read in page order with the other words checked on each
-    person, and stopped after `size` persons by a LIMIT of its own; the page is the first `size`
-    of their union (the first `size` distinct persons of the union are among the first `size`
-    of some token's). So the work is about `size` matches per token of the driving word however
-    common it is, and the planner never sees a reason to read every match.
+    person, and stopped after `page_size` persons by a LIMIT of its own; the page is the first
+    `page_size` of their union (the first `page_size` distinct persons of the union are among
+    the first `page_size` of some token's). So the work is about `page_size` matches per token
+    of the driving word however common it is, and the planner never sees a reason to read
+    every match.
 
     Args:
-        words: from `rank_words`, at least one, the driving word first.
-        after: the cursor's `(created_at, id)`, or None for the first page.
-        size: persons wanted (the page's limit plus one, to tell whether a next page exists).
+        shape: from `search_parameters`.
         filtered: adds the list's other filters to a select over the token rows (joining
-            `person` and `operation` as needed); called once per branch.
+            `person` and `operation` as needed); called once per branch. None: no other filter.
     """
     t = PersonNameToken
-    driver, *others = words
+    size = bindparam("page_size", type_=Integer)
     checks = [
-        _in_set(t.person_id, w) if _checks(driver, w) else _probe(t.person_created_at, t.person_id, w)
-        for w in others
+        _in_set(t.person_id, i, n) if as_set else _probe(t.person_created_at, t.person_id, i, n)
+        for i, (n, as_set) in enumerate(zip(shape.tokens[1:], shape.as_set, strict=True), start=1)
     ]
     branches = []
-    for kind, token in driver.tokens():
+    for j in range(shape.tokens[0]):
         branch = (
             select(t.person_created_at.label("at"), t.person_id.label("person_id"))
             .distinct()  # one person may have the token in several names
-            .where(_token_is(t, kind, token), *checks)
+            .where(_token_is(t, 0, j), *checks)
             .order_by(t.person_created_at, t.person_id)
             .limit(size)
         )
-        if after is not None:
+        if shape.after:
             # The first condition bounds the index range; the second finishes the keyset test.
-            after_at, after_id = after
+            after_at, after_id = bindparam("after_at"), bindparam("after_id")
             branch = branch.where(
                 t.person_created_at >= after_at, or_(t.person_created_at > after_at, t.person_id > after_id)
             )
-        firsts = filtered(branch).subquery()
+        firsts = (filtered(branch) if filtered is not None else branch).subquery()
         branches.append(select(firsts.c.at, firsts.c.person_id))
     merged = union_all(*branches).subquery("word_matches")
     return (

@@ -435,8 +435,36 @@ def _prefixed(table: Table, prefix: str) -> list[Any]:
     return [column.label(prefix + column.name) for column in table.c]
 
 
-def _unprefixed(row: dict[str, Any], prefix: str) -> dict[str, Any]:
-    return {key[len(prefix) :]: value for key, value in row.items() if key.startswith(prefix)}
+@dataclass(frozen=True, slots=True)
+class _ReadingLayout:
+    """Where each part of a row of `_reading_statement` is: `(position, column name)` pairs."""
+
+    person: list[tuple[int, str]]
+    name: list[tuple[int, str]]
+    need: list[tuple[int, str]]
+    operation: int
+    household: int
+
+    @property
+    def name_id(self) -> int:
+        return next(i for i, k in self.name if k == "id")
+
+    @property
+    def need_id(self) -> int:
+        return next(i for i, k in self.need if k == "id")
+
+
+@functools.cache
+def _reading_layout() -> _ReadingLayout:
+    keys = list(_reading_statement().selected_columns.keys())
+    person = {c.name for c in _table(Person).c}
+    return _ReadingLayout(
+        person=[(i, k) for i, k in enumerate(keys) if k in person],
+        name=[(i, k[3:]) for i, k in enumerate(keys) if k.startswith("n__")],
+        need=[(i, k[3:]) for i, k in enumerate(keys) if k.startswith("d__")],
+        operation=keys.index("_operation"),
+        household=keys.index("_household"),
+    )
 
 
 @functools.cache
@@ -475,19 +503,58 @@ async def find_for_reading(
     rows = (await session.execute(_reading_statement(), {"person_id": person_id})).all()
     if not rows:
         return None
-    first = rows[0]._asdict()
+    # Each row by position: a dict of every row's 60-odd columns cost more than the SELECT.
+    at = _reading_layout()
+    name_id, need_id = at.name_id, at.need_id
     names: dict[Any, SimpleNamespace] = {}
     needs: dict[Any, SimpleNamespace] = {}
     for row in rows:
-        values = row._asdict()
-        if values["n__id"] is not None and values["n__id"] not in names:
-            names[values["n__id"]] = SimpleNamespace(**_unprefixed(values, "n__"))
-        if values["d__id"] is not None and values["d__id"] not in needs:
-            needs[values["d__id"]] = SimpleNamespace(**_unprefixed(values, "d__"))
-    person_values = {c.name: first[c.name] for c in _table(Person).c}
+        if row[name_id] is not None and row[name_id] not in names:
+            names[row[name_id]] = SimpleNamespace(**{k: row[i] for i, k in at.name})
+        if row[need_id] is not None and row[need_id] not in needs:
+            needs[row[need_id]] = SimpleNamespace(**{k: row[i] for i, k in at.need})
+    first = rows[0]
     ordered_needs = sorted(needs.values(), key=lambda n: (n.kind, n.created_at))
-    shown = PersonShown(person_values, list(names.values()), ordered_needs)
-    return cast(Person, shown), first["_operation"], first["_household"]
+    shown = PersonShown({k: first[i] for i, k in at.person}, list(names.values()), ordered_needs)
+    return cast(Person, shown), first[at.operation], first[at.household]
+
+
+@functools.cache
+def _children_statements() -> tuple[Select[Any], Select[Any]]:
+    """The SELECTs of `shown_many`: names, then needs, of a set of persons, built once."""
+    names_table, needs_table = _table(PersonName), _table(DocumentNeed)
+    ids = bindparam("person_ids", expanding=True)
+    return (
+        select(names_table).where(names_table.c.person_id.in_(ids)).order_by(names_table.c.position),
+        select(needs_table)
+        .where(needs_table.c.person_id.in_(ids))
+        .order_by(needs_table.c.kind, needs_table.c.created_at),
+    )
+
+
+async def shown_many(session: AsyncSession, persons: Sequence[dict[str, Any]]) -> list[Person]:
+    """Persons to show, from their rows (`person` columns by name), in the same order.
+
+    Their names and needs come in two Core SELECTs for the whole set, whatever its size, sorted
+    as `find_for_reading` sorts them; each person is a read-only `PersonShown` typed as the
+    `Person` it stands for. Through the ORM (`selectinload`, identity map, instrumented
+    objects) a page of 20 spent most of its time building objects (bench/README.md).
+    """
+    if not persons:
+        return []
+    ids = [p["id"] for p in persons]
+    names_of: dict[Any, list[SimpleNamespace]] = {i: [] for i in ids}
+    needs_of: dict[Any, list[SimpleNamespace]] = {i: [] for i in ids}
+    names_statement, needs_statement = _children_statements()
+    for row in (await session.execute(names_statement, {"person_ids": ids})).mappings():
+        names_of[row["person_id"]].append(SimpleNamespace(**row))
+    for row in (await session.execute(needs_statement, {"person_ids": ids})).mappings():
+        needs_of[row["person_id"]].append(SimpleNamespace(**row))
+    columns = [c.name for c in _table(Person).c]
+    return [
+        cast(Person, PersonShown({c: p[c] for c in columns}, names_of[p["id"]], needs_of[p["id"]]))
+        for p in persons
+    ]
 
 
 async def get(session: AsyncSession, person_id: uuid.UUID) -> Person:

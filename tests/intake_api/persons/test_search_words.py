@@ -117,6 +117,22 @@ class TestSeveralWords:
         assert await search(kazakh_family, "Айг Жұм") == [MOTHER]
 
 
+class TestStatementsOfOneShape:
+    async def test_searches_sharing_a_statement_each_get_their_own_answer(
+        self, kazakh_family: ServiceClient
+    ) -> None:
+        # One word of three letters or more, no cursor: one statement, built once, serves both.
+        omar = await search(kazakh_family, "Омар")
+        assert await search(kazakh_family, "Айша") == [AISHA]
+        assert len(omar) == 1 and omar != [AISHA]
+        assert await search(kazakh_family, "Омар") == omar
+        # Two words, in both orders and with a filter (a statement built for the request).
+        assert await search(kazakh_family, "Айша عبد") == [AISHA]
+        assert await search(kazakh_family, "Омар عبد") == omar
+        assert await search(kazakh_family, "Омар عبد", category="child") == omar
+        assert await search(kazakh_family, "Омар عبد", category="woman") == []
+
+
 class TestScripts:
     @pytest.mark.parametrize("q", ["Aisha Жұмабаева", "عائشة Zhumabaeva", "Айша عبد"])
     async def test_words_of_different_scripts_in_one_search(
