@@ -124,7 +124,8 @@ class TestStatementsOfOneShape:
         # One word of three letters or more, no cursor: one statement, built once, serves both.
         omar = await search(kazakh_family, "Омар")
         assert await search(kazakh_family, "Айша") == [AISHA]
-        assert len(omar) == 1 and omar != [AISHA]
+        assert len(omar) == 1
+        assert omar != [AISHA]
         assert await search(kazakh_family, "Омар") == omar
         # Two words, in both orders and with a filter (a statement built for the request).
         assert await search(kazakh_family, "Айша عبد") == [AISHA]
