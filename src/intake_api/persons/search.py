@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Integer,
     Select,
@@ -303,7 +304,8 @@ def page_ids(
         )
         if shape.after:
             # The first condition bounds the index range; the second finishes the keyset test.
-            after_at, after_id = bindparam("after_at"), bindparam("after_id")
+            after_at: BindParameter[dt.datetime] = bindparam("after_at")
+            after_id: BindParameter[uuid.UUID] = bindparam("after_id")
             branch = branch.where(
                 t.person_created_at >= after_at, or_(t.person_created_at > after_at, t.person_id > after_id)
             )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, insert, select
+from sqlalchemy import BindParameter, Select, Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -523,7 +523,7 @@ async def find_for_reading(
 def _children_statements() -> tuple[Select[Any], Select[Any]]:
     """The SELECTs of `shown_many`: names, then needs, of a set of persons, built once."""
     names_table, needs_table = _table(PersonName), _table(DocumentNeed)
-    ids = bindparam("person_ids", expanding=True)
+    ids: BindParameter[list[uuid.UUID]] = bindparam("person_ids", expanding=True)
     return (
         select(names_table).where(names_table.c.person_id.in_(ids)).order_by(names_table.c.position),
         select(needs_table)
