@@ -58,7 +58,7 @@ class ServiceContext:
 
 #: Allocations between young collections (CPython's default is 700). A request allocates a few
 #: thousand objects, so the default collects several times per request; at 10,000 a young
-#: collection comes every few dozen requests and takes 1-3 ms (bench/README.md, "Collector").
+#: collection comes every few dozen requests and takes 1-3 ms (bench/README.md, finding 5).
 YOUNG_COLLECTION_THRESHOLD = 10_000
 
 _settled: list[tuple[int, int, int]] = []
