@@ -72,7 +72,7 @@ _PATTERN_REFUSED = (
     r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"  # C0 (less tab and newlines), DEL, C1
     r"\u00ad\u061c\u180e"  # soft hyphen, Arabic letter mark, Mongolian vowel separator
     r"\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f"  # zero-width, separators, bidi
-    r"\ufeff\ufff9-\ufffb\ufffe\uffff"  # BOM, interlinear annotation, noncharacters
+    r"\ufeff\ufff9-\ufffb\ufffd-\uffff"  # BOM, interlinear annotation, U+FFFD, noncharacters
 )
 # ASCII digits and symbols a name does not take (letters, space, - ' . are kept), escaped so
 # that Python's `re` sees no nested set and ECMA-262 sees syntax characters.
@@ -185,11 +185,12 @@ def _plain(value: str) -> str:
 
 PlainText = Annotated[
     str,
-    Field(json_schema_extra={"pattern": r"^[^\u0000-\u001f\u007f-\u009f]*$"}),
+    Field(json_schema_extra={"pattern": r"^[^\u0000-\u001f\u007f-\u009f\ufffd]*$"}),
     AfterValidator(_plain),
 ]
 """Text of a query or path parameter (a search, a filter, a number as typed): no NUL, lone
-surrogate or control character, which PostgreSQL refuses (NUL) or no one types; bound its length
+surrogate, control character or U+FFFD (what decoding left of bytes that were not UTF-8), which
+PostgreSQL refuses (NUL) or no one types; bound its length
 where used. Without it, `?actor=a%00b` reached PostgreSQL and came back as a 500."""
 FreeText = Annotated[
     str,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Final, Literal
 
-TextProblem = Literal["nul_character", "surrogate", "control_character"]
+TextProblem = Literal["nul_character", "surrogate", "replacement_character", "control_character"]
 """Error code of `storable_text_problem`."""
 
 # Python's int() and re's \d accept these digits (DOMAIN.md: "Input as phones type it"); we fold
@@ -60,12 +60,16 @@ def storable_text_problem(text: str, *, allow_newlines: bool = False) -> TextPro
         The code of the first offending character in `text`, or None when the text is fine:
         `"nul_character"` for U+0000 (PostgreSQL refuses it in text, SQLite stores it);
         `"surrogate"` for a lone surrogate U+D800..U+DFFF (valid JSON escapes, not encodable as
-        UTF-8, so the SQLite insert fails); `"control_character"` for any other character of
+        UTF-8, so the SQLite insert fails); `"replacement_character"` for U+FFFD, which a decoder
+        puts where the bytes were not UTF-8 (a query string with `%FF` or an encoded surrogate
+        arrives so): the text is already lost; `"control_character"` for any other character of
         general category Cc: C0 (U+0001..U+001F), DEL (U+007F) and C1 (U+0080..U+009F).
     """
     for ch in text:
         if ch == "\x00":
             return "nul_character"
+        if ch == "\ufffd":
+            return "replacement_character"
         category = unicodedata.category(ch)
         if category == "Cs":
             return "surrogate"

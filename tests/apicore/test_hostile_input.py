@@ -393,6 +393,7 @@ class TestNothingChanges:
         for text, code in (
             ("Ай\\u0000ша", "nul_character"),  # PostgreSQL refuses NUL in text
             ("Ай\\ud800ша", "surrogate"),  # a lone surrogate: no UTF-8 for it, SQLite fails the insert
+            ("Ай\\ufffdша", "replacement_character"),  # what a decoder left of bytes not UTF-8
             ("Ай\\u202eша", "bidi_control"),  # right-to-left override
             ("Ай\\u200dша", "invisible_character"),  # zero-width joiner
         ):
@@ -524,6 +525,22 @@ class TestNothingChanges:
             r = await self.send(service, "GET", path, "kk", params=params, headers=service.auth(role, "kk"))
             problem = assert_problem(r, {422}, "kk")
             assert [e["code"] for e in problem["errors"]] == ["nul_character"], path
+
+
+    async def test_bytes_not_utf8_in_a_query_filter_are_422_naming_it(self, service: Service) -> None:
+        # `%FF` and an encoded lone surrogate (`%ED%A0%80`) decode to U+FFFD: the text is lost, and
+        # a search for it used to answer 200 with an empty list.
+        filters = {
+            "intake": [("/v1/persons", "q", Role.case_worker)],
+            "docs": [("/v1/documents/birth_certificate/1234567", "series", Role.registrar)],
+        }
+        for path, name, role in [("/v1/audit", "actor", Role.auditor), *filters[service.name]]:
+            for raw in ("%FF%FE", "%ED%A0%80", "%D0%90%FF%D0%91"):
+                r = await self.send(service, "GET", f"{path}?{name}={raw}", "ar", headers=service.auth(role, "ar"))
+                problem = assert_problem(r, {422}, "ar")
+                assert [e["code"] for e in problem["errors"]] == ["replacement_character"], (path, raw)
+                assert problem["errors"][0]["field"].endswith(name)
+                assert "UTF-8" in problem["errors"][0]["message"]
 
 
 class TestDeepBatchItems:
