@@ -265,7 +265,9 @@ _FIELD_MESSAGES: dict[str, LazyText] = {
     "less_than": _l("Must be less than {lt}."),
     "nul_character": _l("Must not contain a NUL character."),
     "surrogate": _l("Contains a broken character (a lone surrogate)."),
-    "replacement_character": _l("Contains bytes that are not UTF-8 (shown as U+FFFD): send the text as UTF-8."),
+    "replacement_character": _l(
+        "Contains bytes that are not UTF-8 (shown as U+FFFD): send the text as UTF-8."
+    ),
     "control_character": _l("Must not contain control characters."),
     "bidi_control": _l("Must not contain text-direction control characters."),
     "value_error": _l("Invalid value."),

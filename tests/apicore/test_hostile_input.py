@@ -536,7 +536,8 @@ class TestNothingChanges:
         }
         for path, name, role in [("/v1/audit", "actor", Role.auditor), *filters[service.name]]:
             for raw in ("%FF%FE", "%ED%A0%80", "%D0%90%FF%D0%91"):
-                r = await self.send(service, "GET", f"{path}?{name}={raw}", "ar", headers=service.auth(role, "ar"))
+                target = f"{path}?{name}={raw}"
+                r = await self.send(service, "GET", target, "ar", headers=service.auth(role, "ar"))
                 problem = assert_problem(r, {422}, "ar")
                 assert [e["code"] for e in problem["errors"]] == ["replacement_character"], (path, raw)
                 assert problem["errors"][0]["field"].endswith(name)
