@@ -526,7 +526,6 @@ class TestNothingChanges:
             problem = assert_problem(r, {422}, "kk")
             assert [e["code"] for e in problem["errors"]] == ["nul_character"], path
 
-
     async def test_bytes_not_utf8_in_a_query_filter_are_422_naming_it(self, service: Service) -> None:
         # `%FF` and an encoded lone surrogate (`%ED%A0%80`) decode to U+FFFD: the text is lost, and
         # a search for it used to answer 200 with an empty list.
