@@ -1,5 +1,6 @@
 """`make run`: migrate both SQLite databases under var/, create the reference operations, mint
-fresh development keys (revoking the previous run's) and run both services until Ctrl-C.
+fresh development keys (revoking the previous run's, and writing them to var/dev-keys.env) and
+run both services until Ctrl-C, SIGTERM or SIGHUP, which stop both.
 
 Works only through the services' command lines, so it knows nothing of their insides.
 """
@@ -45,6 +46,30 @@ def _keys(output: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
 
 
+KEYS_FILE = Path("var/dev-keys.env")
+
+
+def _write_keys(intake_keys: dict[str, str], docs_keys: dict[str, str]) -> None:
+    """The keys as `INTAKE_<ROLE>=...` and `DOCS_<ROLE>=...` lines, readable by the owner only:
+    the service's log lines follow the printed block and push it out of sight."""
+    lines = [f"INTAKE_{role.upper()}={key}" for role, key in intake_keys.items()]
+    lines += [f"DOCS_{role.upper()}={key}" for role, key in docs_keys.items()]
+    KEYS_FILE.touch(mode=0o600)
+    KEYS_FILE.chmod(0o600)
+    KEYS_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGHUP (a `kill`, a closed terminal) stop both services as Ctrl-C does;
+    before, they ended `make run` and left both services running on their ports."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
+
+
 def main() -> int:
     """Prepare and start both services; returns when both have stopped."""
     taken = [port for port in (INTAKE_PORT, DOCS_PORT) if _port_taken(port)]
@@ -72,17 +97,20 @@ def main() -> int:
     env["DOCS_INTAKE_SERVICE_KEY"] = intake_keys["service"]
     env["INTAKE_DOCS_SERVICE_URL"] = f"http://127.0.0.1:{DOCS_PORT}"
     env["DOCS_INTAKE_SERVICE_URL"] = f"http://127.0.0.1:{INTAKE_PORT}"
-    processes = [
-        subprocess.Popen([*docs, "serve", "--port", str(DOCS_PORT)], env=env),  # noqa: S603
-        subprocess.Popen([*intake, "serve", "--port", str(INTAKE_PORT)], env=env),  # noqa: S603
-    ]
-    deadline = time.monotonic() + 30
-    while not all(_healthy(port) for port in (INTAKE_PORT, DOCS_PORT)):
-        if any(p.poll() is not None for p in processes) or time.monotonic() > deadline:
-            print("A service did not start: see its log above.", file=sys.stderr)  # noqa: T201
-            _stop(processes)
+    _write_keys(intake_keys, docs_keys)
+    _stop_on_signals()
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        # The documents service first: intake delivers document needs to it from its first second.
+        processes.append(subprocess.Popen([*docs, "serve", "--port", str(DOCS_PORT)], env=env))  # noqa: S603
+        if not _wait_healthy(processes, [DOCS_PORT]):
             return 1
-        time.sleep(0.2)
+        processes.append(subprocess.Popen([*intake, "serve", "--port", str(INTAKE_PORT)], env=env))  # noqa: S603
+        if not _wait_healthy(processes, [INTAKE_PORT, DOCS_PORT]):
+            return 1
+    except KeyboardInterrupt:
+        _stop(processes)
+        return 130
     lines = [
         "",
         f"intake_api    http://127.0.0.1:{INTAKE_PORT}/docs   (ReDoc: /redoc)",
@@ -91,6 +119,7 @@ def main() -> int:
         "Development API keys (new every `make run`; the previous run's are revoked):",
         *(f"  intake {role:<13} {key}" for role, key in intake_keys.items()),
         *(f"  docs   {role:<13} {key}" for role, key in docs_keys.items()),
+        f"(also in {KEYS_FILE}, readable by you only)",
         "",
         "Ctrl-C stops both services.",
     ]
@@ -103,6 +132,18 @@ def main() -> int:
     finally:
         _stop(processes)
     return max((p.returncode or 0) for p in processes)
+
+
+def _wait_healthy(processes: list[subprocess.Popen[bytes]], ports: list[int]) -> bool:
+    """Wait up to 30 s for `/healthz` on every port; on failure stop `processes`, say so, False."""
+    deadline = time.monotonic() + 30
+    while not all(_healthy(port) for port in ports):
+        if any(p.poll() is not None for p in processes) or time.monotonic() > deadline:
+            print("A service did not start: see its log above.", file=sys.stderr)  # noqa: T201
+            _stop(processes)
+            return False
+        time.sleep(0.2)
+    return True
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
