@@ -34,7 +34,10 @@ IDEMPOTENCY: Final = "422: an Idempotency-Key answers one body; the fuzzer reuse
 INTAKE_RULES: Final[dict[tuple[str, str], dict[str, str]]] = {
     ("GET", "/v1/operations"): {"400": CURSOR},
     ("POST", "/v1/operations"): {"422": f"{TEXT}; {DATES}"},
-    ("GET", "/v1/persons"): {"400": CURSOR, "422": f"{TEXT} (facility); arrived_from not after arrived_to"},
+    ("GET", "/v1/persons"): {
+        "400": CURSOR,
+        "422": f"{TEXT} (facility); arrived_from not after arrived_to; q of at most 6 words",
+    },
     ("POST", "/v1/persons"): {"422": f"{TEXT}; {DATES}; {IIN}; {REFERENCE}; category must fit the age"},
     ("PATCH", "/v1/persons/{person_id}"): {
         "412": PRECONDITION,

@@ -55,6 +55,7 @@ from intake_api.relations import households as households_service
 from intake_api.relatives.service import HostNotWilling, RelativeNotFound
 
 register_field_message("range_reversed", _l("The end of the range is before its start."))
+register_field_message("too_many_words", _l("At most {max} words: each must match a word of a name."))
 
 router = APIRouter(prefix="/v1/persons", tags=["persons"], route_class=TransactionalRoute)
 
@@ -275,6 +276,9 @@ async def list_returnees(
     """Returnees, oldest registration first; every person listed is audited as read."""
     if arrived_from and arrived_to and arrived_from > arrived_to:
         raise ValidationFailed(errors=[FieldError("arrived_to", "range_reversed")])
+    if q is not None and len(search.query_parts(q)) > search.MAX_QUERY_WORDS:
+        # Dropping the extra words would answer a different, broader search than the one asked.
+        raise ValidationFailed(errors=[FieldError("q", "too_many_words", {"max": search.MAX_QUERY_WORDS})])
     household_ids = households_service.person_ids_in_household(household_id) if household_id else None
     filters = repository.PersonFilters(
         operation=operation,

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,8 +49,9 @@ from intake_api.persons.names import (
 )
 
 Q_DESCRIPTION: Final = (
-    "A name in any script: `Айша`, `Aisha` and `عائشة` find the same child. Every word (at most 6)"
-    " must match a word of one of the person's names, retired names included. A word of three"
+    "A name in any script: `Айша`, `Aisha` and `عائشة` find the same child. Every word (at most 6,"
+    " split at spaces and punctuation; more are refused with 422) must match a word of one of the"
+    " person's names, retired names included. A word of three"
     " letters or more (counted in Latin: `Жұ` is `zhu`) also finds the names it starts (`Жұм`"
     " finds Жұмабаева); one or two letters find whole words only."
 )
@@ -85,14 +88,27 @@ class Word:
         return found
 
 
+# What separates the words of a search, as it separates the words of a stored name: anything but
+# letters, digits, combining marks and apostrophes (`search_key` drops apostrophes inside words).
+_WORD_BREAK: Final = re.compile(r"[^\w\u0300-\u036f\u064b-\u065f\u0670'’ʼ‘]+|_")
+
+
+def query_parts(q: str) -> list[str]:
+    """The words of a search text as typed, split where a stored name's words are split: at
+    spaces and at punctuation (`Айша,Абдуллаева` is two words), after NFKC (the ligature ﷺ
+    is four words, as it is stored)."""
+    return [part for part in _WORD_BREAK.split(unicodedata.normalize("NFKC", q)) if part]
+
+
 def query_words(q: str) -> list[tuple[str, str]]:
-    """`(romanised key, consonant skeleton)` of each word of a search text, at most 6 words.
+    """`(romanised key, consonant skeleton)` of each word of a search text, at most 6 words
+    (`query_parts`; the list refuses more, `MAX_QUERY_WORDS`).
 
     Each is the first word of the key and of the skeleton the word gives (a word of vowels only
     has no skeleton: ""), cut to the tokens' length (`MAX_TOKEN`).
     """
     words = []
-    for word in q.split()[:MAX_QUERY_WORDS]:
+    for word in query_parts(q)[:MAX_QUERY_WORDS]:
         key = search_key(word)
         if key:
             skeleton = consonant_skeleton(word)

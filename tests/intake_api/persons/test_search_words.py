@@ -134,6 +134,32 @@ class TestStatementsOfOneShape:
         assert await search(kazakh_family, "Омар عبد", category="woman") == []
 
 
+class TestWordsOfASearch:
+    async def test_punctuation_separates_words_as_in_a_stored_name(
+        self, kazakh_family: ServiceClient
+    ) -> None:
+        # Before, only the part before the comma was searched: every Айша came back.
+        assert await search(kazakh_family, "Айша,Жұмабаева") == [AISHA]
+        assert await search(kazakh_family, "Айша;Брунгильда") == []
+        assert await search(kazakh_family, "Жұмабаева/Айша") == [AISHA]
+
+    async def test_six_words_are_searched_and_a_seventh_is_refused_naming_q(
+        self, kazakh_family: ServiceClient
+    ) -> None:
+        assert await search(kazakh_family, " ".join(["Айша"] * 6)) == [AISHA]
+        for q in (" ".join(["Айша"] * 6 + ["Брунгильда"]), ",".join(["Айша"] * 7)):
+            r = await kazakh_family.http.get(
+                "/v1/persons",
+                params={"q": q},
+                headers={**kazakh_family.auth(Role.case_worker), "Accept-Language": "ru"},
+            )
+            assert r.status_code == 422, r.text
+            assert r.headers["content-language"] == "ru"
+            [error] = r.json()["errors"]
+            assert (error["field"], error["code"]) == ("q", "too_many_words")
+            assert "6" in error["message"]
+
+
 class TestScripts:
     @pytest.mark.parametrize("q", ["Aisha Жұмабаева", "عائشة Zhumabaeva", "Айша عبد"])
     async def test_words_of_different_scripts_in_one_search(
