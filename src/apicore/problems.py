@@ -192,6 +192,21 @@ class DatabaseUnavailable(Problem):
         super().__init__(headers={"Retry-After": "5"})
 
 
+class DatabaseBusy(Problem):
+    """The database is there but did not answer in time: every pooled connection stayed in use
+    for the pool's 30 s, another process held SQLite's write lock for 5 s, or a PostgreSQL
+    statement went unanswered for `*_DATABASE_TIMEOUT_SECONDS` (a lock held, or a server that
+    stopped answering). Nothing was stored; the client may retry."""
+
+    status = 503
+    slug = "database-busy"
+    title = _l("Service unavailable")
+    detail = _l("The database is busy and did not answer in time. Try again shortly.")
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "5"})
+
+
 class StorageFull(Problem):
     """The database has no room left for a write (SQLite: disk full; PostgreSQL: 53100).
 
@@ -417,6 +432,12 @@ async def _unreachable_handler(request: Request, exc: Exception) -> Response:
     return DatabaseUnavailable().to_response(_instance(request))
 
 
+async def _busy_handler(request: Request, exc: Exception) -> Response:
+    # No connection came free, or a statement got no answer, in time: a 503 the client may retry.
+    log.warning("database.busy", error=type(exc).__name__)
+    return DatabaseBusy().to_response(_instance(request))
+
+
 # PostgreSQL SQLSTATEs (Appendix A) of a server that is away: class 08 (connection exception),
 # 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 53300 too_many_connections.
 # asyncpg's errors reach SQLAlchemy as a plain DBAPIError, not an OperationalError.
@@ -429,7 +450,8 @@ def database_problem(exc: DBAPIError) -> Problem | None:
 
     Returns:
         `StorageFull` when the database has no room for a write (SQLite `SQLITE_FULL`,
-        PostgreSQL 53100), `DatabaseUnavailable` when it cannot be reached or is going away
+        PostgreSQL 53100), `DatabaseBusy` when another process kept SQLite's lock too long
+        (`SQLITE_BUSY`, `SQLITE_LOCKED`), `DatabaseUnavailable` when it cannot be reached or is going away
         (a lost connection, a server shutting down or starting up), None for anything else
         (a bug, answered as a 500).
     """
@@ -440,6 +462,8 @@ def database_problem(exc: DBAPIError) -> Problem | None:
         isinstance(sqlite_code, int) and sqlite_code & 0xFF == sqlite3.SQLITE_FULL
     ):
         return StorageFull()
+    if isinstance(sqlite_code, int) and sqlite_code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return DatabaseBusy()
     if (
         isinstance(exc, OperationalError | InterfaceError)
         or exc.connection_invalidated
@@ -456,6 +480,8 @@ async def _database_error_handler(request: Request, exc: Exception) -> Response:
         raise exc  # not an outage: the middleware logs it and answers 500
     if isinstance(problem, StorageFull):
         log.error("database.storage_full", error=type(exc.orig).__name__)
+    elif isinstance(problem, DatabaseBusy):
+        log.warning("database.busy", error=type(exc.orig).__name__)
     else:
         log.warning("database.unreachable", error=type(exc.orig).__name__)
     return problem.to_response(_instance(request))
@@ -472,11 +498,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(StaleDataError, _stale_handler)
     app.add_exception_handler(DBAPIError, _database_error_handler)
-    # SQLAlchemy's pool timeout (`sqlalchemy.exc.TimeoutError`, not the built-in one): every
-    # connection stayed busy for 30 s, e.g. SQLite's one connection waiting on another
-    # process's lock while requests queue behind it. The client may retry later.
-    for unreachable in (ConnectionError, TimeoutError, PoolTimeout):
-        app.add_exception_handler(unreachable, _unreachable_handler)
+    app.add_exception_handler(ConnectionError, _unreachable_handler)
+    # SQLAlchemy's pool timeout (`sqlalchemy.exc.TimeoutError`): every connection stayed in use
+    # for 30 s, e.g. SQLite's one connection waiting on another process's lock while requests
+    # queue behind it. The built-in TimeoutError: a PostgreSQL statement or connection attempt
+    # unanswered within `*_DATABASE_TIMEOUT_SECONDS`. The client may retry later.
+    for busy in (TimeoutError, PoolTimeout):
+        app.add_exception_handler(busy, _busy_handler)
 
 
 def problem_responses(*problems: type[Problem]) -> dict[int | str, dict[str, Any]]:

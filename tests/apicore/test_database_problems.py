@@ -8,6 +8,7 @@ The drills in `tests/drills/` meet the same errors from real servers and disks.
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from apicore.problems import PROBLEM_JSON, DatabaseUnavailable, StorageFull, database_problem
+from apicore.problems import PROBLEM_JSON, DatabaseBusy, DatabaseUnavailable, StorageFull, database_problem
 from apicore.service import create_service_app
 from intake_api.models import platform
 from intake_api.settings import IntakeSettings
@@ -34,6 +35,23 @@ def _from_asyncpg(error: asyncpg.PostgresError, adapted: type[Exception] = _ASYN
     wrapped = DBAPIError.instance("SELECT 1", None, adapted(str(error), error), _ASYNCPG.Error)
     assert isinstance(wrapped, DBAPIError)
     return wrapped
+
+
+def _sqlite_locked(tmp: Path) -> DBAPIError:
+    """A real SQLITE_BUSY: another connection holds the write lock, and no wait is allowed."""
+    holder = sqlite3.connect(tmp, isolation_level=None)
+    waiter = sqlite3.connect(tmp, isolation_level=None, timeout=0)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        waiter.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        wrapped = DBAPIError.instance("BEGIN IMMEDIATE", None, exc, sqlite3.Error)
+        assert isinstance(wrapped, DBAPIError)
+        return wrapped
+    finally:
+        holder.close()
+        waiter.close()
+    raise AssertionError("the second BEGIN IMMEDIATE did not meet the lock")
 
 
 def _sqlite_disk_full() -> DBAPIError:
@@ -58,6 +76,7 @@ ERRORS: dict[str, Callable[[], DBAPIError]] = {
     "too_many_connections": lambda: _from_asyncpg(asyncpg.TooManyConnectionsError("too many clients")),
     "postgres_disk_full": lambda: _from_asyncpg(asyncpg.DiskFullError("could not extend file")),
     "sqlite_disk_full": _sqlite_disk_full,
+    "sqlite_locked": lambda: _sqlite_locked(Path(tempfile.mkdtemp()) / "locked.db"),
     "undefined_table": lambda: _from_asyncpg(
         asyncpg.UndefinedTableError('relation "x" does not exist'), _ASYNCPG.ProgrammingError
     ),
@@ -72,6 +91,9 @@ class TestDatabaseProblem:
     @pytest.mark.parametrize("name", ["postgres_disk_full", "sqlite_disk_full"])
     def test_no_room_is_storage_full(self, name: str) -> None:
         assert isinstance(database_problem(ERRORS[name]()), StorageFull)
+
+    def test_a_lock_kept_by_another_process_is_busy_not_unreachable(self) -> None:
+        assert isinstance(database_problem(ERRORS["sqlite_locked"]()), DatabaseBusy)
 
     def test_a_bug_is_no_outage(self) -> None:
         assert database_problem(ERRORS["undefined_table"]()) is None
@@ -88,6 +110,11 @@ def _raising_router() -> APIRouter:
     async def pool_timeout() -> None:
         # What SQLAlchemy raises when no connection came free within the pool timeout.
         raise PoolTimeout("QueuePool limit of size 1 overflow 0 reached, connection timed out, timeout 30.00")
+
+    @router.get("/statement-timeout")
+    async def statement_timeout() -> None:
+        # What asyncpg raises when a statement went unanswered for its `command_timeout`.
+        raise TimeoutError
 
     return router
 
@@ -126,15 +153,21 @@ class TestAnswers:
         assert r.json()["title"] == DatabaseUnavailable.title.render(lang)
 
     @pytest.mark.parametrize("lang", ["kk", "ru", "ar"])
-    async def test_no_connection_free_in_time_is_503_not_500(self, app: httpx.AsyncClient, lang: str) -> None:
+    async def test_no_connection_or_answer_in_time_is_503_busy(
+        self, app: httpx.AsyncClient, lang: str
+    ) -> None:
         # SQLite's one connection held while another process keeps the write lock: the requests
         # queued behind it give up after the pool timeout.
-        r = await app.get("/pool-timeout", headers={"Accept-Language": lang})
-        assert r.status_code == 503
-        assert r.headers["content-type"] == PROBLEM_JSON
-        assert int(r.headers["retry-after"]) > 0
-        assert r.json()["type"].endswith(":database-unavailable")
-        assert r.json()["title"] == DatabaseUnavailable.title.render(lang)
+        for path in ("/pool-timeout", "/statement-timeout", "/fail/sqlite_locked"):
+            r = await app.get(path, headers={"Accept-Language": lang})
+            assert r.status_code == 503
+            assert r.headers["content-type"] == PROBLEM_JSON
+            assert int(r.headers["retry-after"]) > 0
+            # Busy, not "cannot be reached": the database is there, its connections or lock are not.
+            assert r.json()["type"].endswith(":database-busy"), path
+            assert DatabaseBusy.detail is not None
+            assert r.json()["detail"] == DatabaseBusy.detail.render(lang)
+            assert r.json()["detail"] != DatabaseBusy.detail.render("en")
 
     @pytest.mark.parametrize("lang", ["kk", "ru", "ar"])
     @pytest.mark.parametrize("name", ["postgres_disk_full", "sqlite_disk_full"])
