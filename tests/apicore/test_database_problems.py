@@ -37,37 +37,38 @@ def _from_asyncpg(error: asyncpg.PostgresError, adapted: type[Exception] = _ASYN
     return wrapped
 
 
-def _sqlite_locked(tmp: Path) -> DBAPIError:
-    """A real SQLITE_BUSY: another connection holds the write lock, and no wait is allowed."""
-    holder = sqlite3.connect(tmp, isolation_level=None)
-    waiter = sqlite3.connect(tmp, isolation_level=None, timeout=0)
+def _sqlite_error(statements: list[tuple[sqlite3.Connection, str]], expected: str) -> DBAPIError:
+    """The error SQLite itself raises running `statements` in turn, as SQLAlchemy wraps it."""
     try:
-        holder.execute("BEGIN IMMEDIATE")
-        waiter.execute("BEGIN IMMEDIATE")
+        for conn, statement in statements:
+            conn.execute(statement)
     except sqlite3.OperationalError as exc:
-        wrapped = DBAPIError.instance("BEGIN IMMEDIATE", None, exc, sqlite3.Error)
+        wrapped = DBAPIError.instance(statement, None, exc, sqlite3.Error)
         assert isinstance(wrapped, DBAPIError)
         return wrapped
     finally:
-        holder.close()
-        waiter.close()
-    raise AssertionError("the second BEGIN IMMEDIATE did not meet the lock")
+        for conn in {conn for conn, _ in statements}:
+            conn.close()
+    raise AssertionError(f"SQLite raised nothing: {expected}")
+
+
+def _sqlite_locked() -> DBAPIError:
+    """A real SQLITE_BUSY: another connection holds the write lock, and no wait is allowed."""
+    path = Path(tempfile.mkdtemp()) / "locked.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    waiter = sqlite3.connect(path, isolation_level=None, timeout=0)
+    return _sqlite_error([(holder, "BEGIN IMMEDIATE"), (waiter, "BEGIN IMMEDIATE")], "the lock")
 
 
 def _sqlite_disk_full() -> DBAPIError:
     """A real SQLITE_FULL: a database allowed two pages, asked to hold more."""
     conn = sqlite3.connect(":memory:")
-    try:
-        conn.execute("PRAGMA max_page_count=2")
-        conn.execute("CREATE TABLE t (x BLOB)")
-        conn.execute("INSERT INTO t VALUES (zeroblob(100000))")
-    except sqlite3.OperationalError as exc:
-        wrapped = DBAPIError.instance("INSERT", None, exc, sqlite3.Error)
-        assert isinstance(wrapped, DBAPIError)
-        return wrapped
-    finally:
-        conn.close()
-    raise AssertionError("SQLite stored more than its page limit")
+    statements = [
+        "PRAGMA max_page_count=2",
+        "CREATE TABLE t (x BLOB)",
+        "INSERT INTO t VALUES (zeroblob(100000))",
+    ]
+    return _sqlite_error([(conn, s) for s in statements], "the page limit")
 
 
 ERRORS: dict[str, Callable[[], DBAPIError]] = {
@@ -76,7 +77,7 @@ ERRORS: dict[str, Callable[[], DBAPIError]] = {
     "too_many_connections": lambda: _from_asyncpg(asyncpg.TooManyConnectionsError("too many clients")),
     "postgres_disk_full": lambda: _from_asyncpg(asyncpg.DiskFullError("could not extend file")),
     "sqlite_disk_full": _sqlite_disk_full,
-    "sqlite_locked": lambda: _sqlite_locked(Path(tempfile.mkdtemp()) / "locked.db"),
+    "sqlite_locked": _sqlite_locked,
     "undefined_table": lambda: _from_asyncpg(
         asyncpg.UndefinedTableError('relation "x" does not exist'), _ASYNCPG.ProgrammingError
     ),
