@@ -84,9 +84,10 @@ _BUSY_SNAPSHOT = 517
 """SQLITE_BUSY_SNAPSHOT: the transaction read a snapshot that is gone; waiting cannot help."""
 
 
-def _busy(error: sqlite3.OperationalError) -> bool:
-    """Another connection holds a lock that it will let go (SQLITE_BUSY or SQLITE_LOCKED, with
-    their extended codes)."""
+def lock_held_elsewhere(error: BaseException | None) -> bool:
+    """Whether `error` is SQLite's answer that another connection holds a lock it will let go
+    (SQLITE_BUSY or SQLITE_LOCKED, with their extended codes; not SQLITE_BUSY_SNAPSHOT, which
+    waiting cannot cure). Any other error, SQLite's or not, or None: False."""
     code = getattr(error, "sqlite_errorcode", None)
     if not isinstance(code, int) or code == _BUSY_SNAPSHOT:
         return False
@@ -115,7 +116,7 @@ async def _on_loop(work: Callable[[], Any]) -> Any:
         try:
             return work()
         except sqlite3.OperationalError as error:
-            if not _busy(error) or time.monotonic() + delay > deadline:
+            if not lock_held_elsewhere(error) or time.monotonic() + delay > deadline:
                 raise
         await asyncio.sleep(delay)
         delay = min(delay * 2, 0.05)

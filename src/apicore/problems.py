@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
+from apicore.db import lock_held_elsewhere
 from apicore.i18n import LazyText, _l, _nl, current_locale
 from apicore.requestids import current_request_id
 
@@ -462,7 +463,7 @@ def database_problem(exc: DBAPIError) -> Problem | None:
         isinstance(sqlite_code, int) and sqlite_code & 0xFF == sqlite3.SQLITE_FULL
     ):
         return StorageFull()
-    if isinstance(sqlite_code, int) and sqlite_code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+    if lock_held_elsewhere(orig):
         return DatabaseBusy()
     if (
         isinstance(exc, OperationalError | InterfaceError)
