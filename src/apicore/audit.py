@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apicore import driver
 from apicore.auth import Principal, Role, require
 from apicore.db import utcnow
 from apicore.pagination import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor, decode_cursor, encode_cursor
@@ -98,8 +99,7 @@ class AuditTrail:
             }
             for sid, fields in subjects
         ]
-        if rows:
-            await session.execute(self.table.insert(), rows)
+        await driver.insert_rows(session, self.table, rows)
 
 
 async def _audit_trail(request: Request) -> AuditTrail:  # async: no thread hop (see transactions)

@@ -22,7 +22,8 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from apicore.db import Database, insert_unless_taken, utcnow
+from apicore import driver
+from apicore.db import Database, utcnow
 from apicore.i18n import _l, current_locale
 from apicore.problems import FieldError, Problem
 from apicore.tables import PlatformTables
@@ -145,10 +146,10 @@ class IdempotencyStore:
             "locked_until": now + self.lease,
             "expires_at": now + self.ttl,
         }
-        inserted = await session.execute(
-            insert_unless_taken(session, t), {"scope": scope, "key": key, **values}
-        )
-        if int(getattr(inserted, "rowcount", 0) or 0) == 1:
+        if (
+            await driver.insert_rows(session, t, [{"scope": scope, "key": key, **values}], unless_taken=True)
+            == 1
+        ):
             return Claim(scope, key, claimed_at=now)
         row = (
             await session.execute(select(t).where(t.c.scope == scope, t.c.key == key).with_for_update())
@@ -187,7 +188,8 @@ class IdempotencyStore:
         # The middleware adds the language after the handler: record the one the body was written in.
         headers.setdefault("content-language", current_locale())
         now = utcnow()
-        result = await session.execute(
+        updated = await driver.execute(
+            session,
             self._complete,
             {
                 "claim_scope": claim.scope,
@@ -200,7 +202,7 @@ class IdempotencyStore:
                 "expires_at": now + self.ttl,
             },
         )
-        if int(getattr(result, "rowcount", 0) or 0) != 1:
+        if updated != 1:
             raise IdempotencyRequestInFlight
 
     async def release(self, claim: Claim) -> None:

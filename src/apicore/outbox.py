@@ -26,6 +26,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apicore import driver
 from apicore.db import Database, utcnow
 from apicore.requestids import current_request_id, set_request_id
 from apicore.settings import ServiceSettings
@@ -101,7 +102,7 @@ def event_row(
 async def enqueue_rows(session: AsyncSession, tables: PlatformTables, rows: list[dict[str, Any]]) -> None:
     """Write events made by `event_row` in the caller's transaction, in one statement."""
     if rows:
-        await session.execute(tables.outbox_event.insert(), rows)
+        await driver.insert_rows(session, tables.outbox_event, rows)
         session.info["outbox_written"] = True
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apicore import driver
 from apicore.audit import AuditTrail
 from apicore.db import utcnow
 from apicore.i18n import _l
@@ -73,7 +74,8 @@ statement cost more than running it (bench/README.md)."""
 
 async def id_of(session: AsyncSession, code: str) -> uuid.UUID | None:
     """The id of the operation with this code, or None."""
-    return (await session.execute(_ID_OF, {"code": code})).scalar_one_or_none()
+    rows = await driver.fetch_all(session, _ID_OF, {"code": code})
+    return rows[0][0] if rows else None
 
 
 async def by_code(session: AsyncSession, code: str) -> Operation | None:

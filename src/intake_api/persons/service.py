@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Select, Table, bindparam, insert, select
+from sqlalchemy import BindParameter, Select, Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from apicore import driver
 from apicore.audit import AuditTrail
 from apicore.auth import Principal
-from apicore.db import insert_unless_taken, utcnow
+from apicore.db import utcnow
 from apicore.i18n import _l
 from apicore.outbox import enqueue_rows, event_row
 from apicore.problems import FieldError, Problem, ValidationFailed, register_field_message
@@ -253,16 +254,14 @@ async def store_registrations(
             savepoint decides what follows.
     """
     if not person_written:
-        await session.execute(insert(_table(Person)), [r.person for r in registrations])
-    await session.execute(insert(_table(PersonName)), [vars(n) for r in registrations for n in r.names])
-    tokens = [t for r in registrations for t in r.tokens]
-    if tokens:
-        await session.execute(insert(_table(PersonNameToken)), tokens)
+        await driver.insert_rows(session, _table(Person), [r.person for r in registrations])
+    await driver.insert_rows(session, _table(PersonName), [vars(n) for r in registrations for n in r.names])
+    await driver.insert_rows(session, _table(PersonNameToken), [t for r in registrations for t in r.tokens])
     needs = [n for r in registrations for n in r.needs]
     if needs:
         await enqueue_rows(session, tables, [e for r in registrations for e in r.events])
-        await session.execute(insert(_table(DocumentNeed)), needs)
-    await session.execute(insert(_table(StatusEvent)), [r.status for r in registrations])
+        await driver.insert_rows(session, _table(DocumentNeed), needs)
+    await driver.insert_rows(session, _table(StatusEvent), [r.status for r in registrations])
     await audit.record_each(
         session,
         "person.created",
@@ -306,8 +305,7 @@ async def register(
     registration = prepare_registration(body, operation_id, fingerprint, audit.principal)
     # The person row first, unless its id or IIN is taken: no SELECT before, no savepoint
     # around, and a concurrent registration of the same id waits for ours, then finds it.
-    written = await session.execute(insert_unless_taken(session, _table(Person)), registration.person)
-    if int(getattr(written, "rowcount", 0) or 0) != 1:
+    if await driver.insert_rows(session, _table(Person), [registration.person], unless_taken=True) != 1:
         existing = await find(session, body.id) if body.id is not None else None
         if existing is not None:
             return _same_or_conflict(existing, fingerprint), False
@@ -500,7 +498,7 @@ async def find_for_reading(
     (`selectinload`, identity map, instrumented objects) it took six statements and most of the
     time (bench/README.md). Nothing returned here can be changed or flushed.
     """
-    rows = (await session.execute(_reading_statement(), {"person_id": person_id})).all()
+    rows = await driver.fetch_all(session, _reading_statement(), {"person_id": person_id})
     if not rows:
         return None
     # Each row by position: a dict of every row's 60-odd columns cost more than the SELECT.

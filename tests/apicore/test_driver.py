@@ -1,0 +1,236 @@
+"""Statements through the driver (`apicore.driver`): the same rows, values and errors as through
+SQLAlchemy's session, in the session's own transaction and savepoints, on SQLite and
+PostgreSQL; and every statement seen by a listener while one listens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    event,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy import Uuid as UuidType
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from tests.conftest import BACKENDS
+from tests.support.databases import _asyncpg_dsn
+
+from apicore import driver
+from apicore.db import Database, JSONDocument, UTCDateTime
+
+METADATA = MetaData()
+PARENT = Table(
+    "driver_parent",
+    METADATA,
+    Column("id", UuidType, primary_key=True, default=uuid.uuid4),
+    Column("code", String(20), nullable=False, unique=True),
+    Column("born_on", Date, nullable=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("doc", JSONDocument, nullable=True),
+    Column("flag", Boolean, nullable=False, default=False),
+    Column("state", String(16), nullable=False, default="active"),
+    Column("count", Integer, nullable=False, default=0),
+)
+CHILD = Table(
+    "driver_child",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("parent_id", UuidType, ForeignKey("driver_parent.id"), nullable=False),
+    Column("label", String(40), nullable=False),
+)
+_BY_CODE = select(PARENT).where(PARENT.c.code == bindparam("code"))
+_JOINED = (
+    select(PARENT.c.id, PARENT.c.at, PARENT.c.doc, CHILD.c.label.label("child"))
+    .outerjoin(CHILD, CHILD.c.parent_id == PARENT.c.id)
+    .where(PARENT.c.code == bindparam("code"))
+    .order_by(CHILD.c.label)
+)
+_ACTIVE = update(PARENT).where(PARENT.c.code == bindparam("which"), PARENT.c.state == "active")
+AT = dt.datetime(2026, 11, 30, 5, 6, 7, 890123, tzinfo=dt.UTC)
+
+
+def _row(code: str, **extra: Any) -> dict[str, Any]:
+    return {"id": uuid.uuid4(), "code": code, "born_on": dt.date(2015, 3, 1), "at": AT, "doc": None} | extra
+
+
+@pytest.fixture
+async def db(intake_db_url: str) -> AsyncIterator[Database]:
+    database = Database.connect(intake_db_url)
+    async with database.engine.begin() as conn:
+        await conn.run_sync(METADATA.create_all)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def _count(db: Database, table: Table) -> int:
+    async with db.sessions() as session:
+        return int((await session.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+async def test_inserted_rows_read_back_as_sqlalchemy_wrote_them(db: Database) -> None:
+    doc = {"kk": "Айша", "ar": "عائشة", "list": [1, None, True]}
+    given = _row("a", doc=doc, flag=True, count=3)
+    async with db.transaction() as session:
+        assert await driver.insert_rows(session, PARENT, [given]) == 1
+        # Python-side defaults fill what the row leaves out: a callable and scalars.
+        written = await driver.insert_rows(session, PARENT, [{"code": c, "at": AT} for c in ("b", "c")])
+        assert written == 2
+    async with db.sessions() as session:
+        rows = {r.code: r._asdict() for r in (await session.execute(select(PARENT))).all()}
+    assert rows["a"] == given | {"state": "active"}
+    assert rows["a"]["at"].tzinfo == dt.UTC
+    for code in ("b", "c"):
+        assert isinstance(rows[code]["id"], uuid.UUID)
+        assert rows[code] | {"id": None} == {
+            "id": None,
+            "code": code,
+            "born_on": None,
+            "at": AT,
+            "doc": None,
+            "flag": False,
+            "state": "active",
+            "count": 0,
+        }
+    assert rows["b"]["id"] != rows["c"]["id"]
+
+
+async def test_selected_rows_equal_what_the_session_returns(db: Database) -> None:
+    parent = _row("p", doc={"x": [1, 2]})
+    async with db.transaction() as session:
+        await driver.insert_rows(session, PARENT, [parent])
+        await driver.insert_rows(
+            session, CHILD, [{"parent_id": parent["id"], "label": s} for s in ("y", "x")]
+        )
+    async with db.sessions() as session:
+        expected = [tuple(r) for r in (await session.execute(_JOINED, {"code": "p"})).all()]
+        got = [tuple(r) for r in await driver.fetch_all(session, _JOINED, {"code": "p"})]
+        whole = await driver.fetch_all(session, _BY_CODE, {"code": "p"})
+        none = await driver.fetch_all(session, _BY_CODE, {"code": "nobody"})
+    assert got == expected
+    assert [type(v) for v in got[0]] == [type(v) for v in expected[0]]
+    assert [r[3] for r in got] == ["x", "y"]
+    assert tuple(whole[0]) == (*parent.values(), False, "active", 0)
+    assert none == []
+
+
+async def test_a_first_statement_rolls_back_with_the_session(db: Database) -> None:
+    # On PostgreSQL SQLAlchemy begins the driver's transaction lazily: a statement of ours that
+    # comes first must still be inside it.
+    async with db.sessions() as session:
+        await session.begin()
+        await driver.insert_rows(session, PARENT, [_row("gone")])
+        await session.rollback()
+    assert await _count(db, PARENT) == 0
+
+
+async def test_a_savepoint_undoes_only_its_own_rows(db: Database) -> None:
+    async def undone(session: AsyncSession) -> None:
+        async with session.begin_nested():
+            await driver.insert_rows(session, PARENT, [_row("undone")])
+            await driver.insert_rows(session, PARENT, [_row("kept")])
+
+    async with db.transaction() as session:
+        await driver.insert_rows(session, PARENT, [_row("kept")])
+        with pytest.raises(IntegrityError):
+            await undone(session)
+    async with db.sessions() as session:
+        codes = (await session.execute(select(PARENT.c.code))).scalars().all()
+    assert codes == ["kept"]
+
+
+async def test_a_taken_key_is_sqlalchemys_integrity_error_and_rolls_all_back(db: Database) -> None:
+    async def twice() -> None:
+        async with db.transaction() as session:
+            await driver.insert_rows(session, PARENT, [_row("same")])
+            await driver.insert_rows(session, PARENT, [_row("other"), _row("same")])
+
+    with pytest.raises(IntegrityError) as caught:
+        await twice()
+    assert caught.value.hide_parameters
+    assert "same" not in str(caught.value)  # parameters (names, IINs) never reach the logs
+    assert await _count(db, PARENT) == 0
+
+
+async def test_rows_that_differ_in_their_keys_are_refused(db: Database) -> None:
+    async with db.transaction() as session:
+        with pytest.raises(ValueError, match="differ in their keys"):
+            await driver.insert_rows(session, PARENT, [_row("k1"), _row("k2", state="retired")])
+    assert await _count(db, PARENT) == 0
+
+
+async def test_unless_taken_skips_a_taken_row_and_says_so(db: Database) -> None:
+    async with db.transaction() as session:
+        assert await driver.insert_rows(session, PARENT, [_row("u")], unless_taken=True) == 1
+        assert await driver.insert_rows(session, PARENT, [_row("u")], unless_taken=True) == 0
+    assert await _count(db, PARENT) == 1
+
+
+async def test_an_update_counts_its_rows_and_keeps_its_fixed_values(db: Database) -> None:
+    async with db.transaction() as session:
+        await driver.insert_rows(session, PARENT, [_row("one")])
+        await driver.insert_rows(session, PARENT, [_row("two", state="retired")])
+        # `state = 'active'` is fixed in the statement: the retired row is not touched.
+        assert await driver.execute(session, _ACTIVE, {"which": "one", "count": 7, "doc": ["d"]}) == 1
+        assert await driver.execute(session, _ACTIVE, {"which": "two", "count": 9, "doc": None}) == 0
+    async with db.sessions() as session:
+        rows = dict((await session.execute(select(PARENT.c.code, PARENT.c.count))).all())
+        doc = (await session.execute(select(PARENT.c.doc).where(PARENT.c.code == "one"))).scalar_one()
+    assert rows == {"one": 7, "two": 0}
+    assert doc == ["d"]
+
+
+async def test_a_listener_sees_every_statement(db: Database) -> None:
+    seen: list[str] = []
+
+    def listen(_c: Any, _cur: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement.split(None, 1)[0].upper())
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", listen)
+    try:
+        async with db.transaction() as session:
+            await driver.insert_rows(session, PARENT, [_row("l1"), _row("l2")])
+            assert await driver.insert_rows(session, PARENT, [_row("l1")], unless_taken=True) == 0
+            assert await driver.execute(session, _ACTIVE, {"which": "l1", "count": 1}) == 1
+            rows = await driver.fetch_all(session, _BY_CODE, {"code": "l1"})
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", listen)
+    assert [s for s in seen if s not in ("BEGIN", "SAVEPOINT")] == ["INSERT", "INSERT", "UPDATE", "SELECT"]
+    assert (rows[0][1], rows[0][7]) == ("l1", 1)
+
+
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="needs TEST_POSTGRES_URL (always set in CI)")
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_lost_postgresql_connection_is_invalidated(db: Database, intake_db_url: str) -> None:
+    async with db.sessions() as session:
+        await session.begin()
+        pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        admin = await asyncpg.connect(_asyncpg_dsn(intake_db_url))
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+        with pytest.raises(DBAPIError) as caught:
+            await driver.insert_rows(session, PARENT, [_row("lost")])
+    # `apicore.problems.database_problem` answers an invalidated connection with 503.
+    assert caught.value.connection_invalidated
+    assert await _count(db, PARENT) == 0
