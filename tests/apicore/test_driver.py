@@ -158,6 +158,24 @@ async def test_a_savepoint_undoes_only_its_own_rows(db: Database) -> None:
     assert codes == ["kept"]
 
 
+async def test_one_session_writes_in_each_of_its_transactions(db: Database) -> None:
+    async with db.sessions() as session:
+        for code in ("first", "second"):
+            await session.begin()
+            await driver.insert_rows(session, PARENT, [_row(code)])
+            await session.commit()
+        await session.begin()
+        await driver.insert_rows(session, PARENT, [_row("third")])
+        await session.rollback()
+        # After a rollback the session's connection is asked for again, not reused.
+        await session.begin()
+        await driver.insert_rows(session, PARENT, [_row("fourth")])
+        await session.commit()
+    async with db.sessions() as session:
+        codes = (await session.execute(select(PARENT.c.code).order_by(PARENT.c.code))).scalars().all()
+    assert codes == ["first", "fourth", "second"]
+
+
 async def test_a_taken_key_is_sqlalchemys_integrity_error_and_rolls_all_back(db: Database) -> None:
     async def twice() -> None:
         async with db.transaction() as session:

@@ -1,0 +1,60 @@
+"""A registration's operation (`operations.service.id_of`): its id asked of the database once per
+process and database, an operation created later found at once, and an unknown code refused
+every time."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import event
+from tests.conftest import FIXTURES_DIR, ServiceClient
+from tests.intake_api.persons.helpers import fixture_body, post_person, seed_operations
+
+from apicore.auth import Role
+
+FIRST_OPERATION = json.loads((FIXTURES_DIR / "operations.json").read_text("utf-8"))["operations"][0]
+
+
+def _operation_selects(statements: list[str]) -> int:
+    return sum(1 for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM operation" in s)
+
+
+async def test_an_operations_id_is_asked_once_and_a_new_one_at_once(intake: ServiceClient) -> None:
+    await seed_operations(intake)
+    statements: list[str] = []
+
+    def count(_c: Any, _cur: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    assert intake.app is not None
+    engine = intake.app.state.ctx.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        first = fixture_body("ru", 0)
+        first.pop("id", None)
+        assert (await post_person(intake, first)).status_code == 201
+        asked_first = _operation_selects(statements)
+        statements.clear()
+        second = fixture_body("ru", 1)
+        second.pop("id", None)
+        assert (await post_person(intake, second)).status_code == 201
+        asked_second = _operation_selects(statements)
+
+        unknown = fixture_body("ru", 1) | {"operation": "rusafa-9"}
+        unknown.pop("id", None)
+        refused = [await post_person(intake, unknown) for _ in range(2)]
+        created = await intake.http.post(
+            "/v1/operations",
+            json=FIRST_OPERATION | {"code": "rusafa-9"},
+            headers=intake.auth(Role.admin),
+        )
+        assert created.status_code == 201, created.text
+        after = await post_person(intake, unknown)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert (asked_first, asked_second) == (1, 0)
+    assert [r.status_code for r in refused] == [422, 422]
+    assert all(r.json()["errors"][0]["field"] == "operation" for r in refused)
+    assert after.status_code == 201, after.text
+    assert after.json()["operation"] == "rusafa-9"
