@@ -80,6 +80,9 @@ def _compile(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> 
     if compiled.positiontup is None and compiled.binds:
         raise TypeError("driver statements need a positional paramstyle")
     binds = compiled.binds
+    if any(bind.expanding for bind in binds.values()):
+        # SQLAlchemy renders an expanding IN per execution; the driver would get its placeholder.
+        raise TypeError("driver statements take no expanding IN; use session.execute")
     # Values fixed in the statement itself (`state = 'in_flight'` becomes a parameter).
     fixed = {name: binds[name].effective_value for name in names if name not in keys}
     processors = tuple(_processor(dialect, binds[name].type) for name in names)

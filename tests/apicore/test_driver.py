@@ -217,6 +217,13 @@ async def test_an_update_counts_its_rows_and_keeps_its_fixed_values(db: Database
     assert doc == ["d"]
 
 
+async def test_an_expanding_in_is_refused_before_it_reaches_the_database(db: Database) -> None:
+    statement = select(PARENT.c.code).where(PARENT.c.code.in_(bindparam("codes", expanding=True)))
+    async with db.sessions() as session:
+        with pytest.raises(TypeError, match="expanding IN"):
+            await driver.fetch_all(session, statement, {"codes": ["a", "b"]})
+
+
 async def test_a_listener_sees_every_statement(db: Database) -> None:
     seen: list[str] = []
 
