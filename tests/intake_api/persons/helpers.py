@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from tests.conftest import FIXTURES_DIR, ServiceClient
 
 from apicore.auth import Role
@@ -42,3 +44,21 @@ async def count_rows(intake: ServiceClient, table: Any) -> int:
     """Rows in a table of the intake database."""
     async with intake.db.transaction() as session:
         return int((await session.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+@contextmanager
+def statements_run(intake: ServiceClient) -> Iterator[list[str]]:
+    """The SQL statements the intake app runs inside the block, in order (a listener that
+    also sends `apicore.driver`'s statements through SQLAlchemy, so none is missed)."""
+    statements: list[str] = []
+
+    def seen(_c: Any, _cur: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    assert intake.app is not None
+    engine = intake.app.state.ctx.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)

@@ -6,9 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import event
 from tests.conftest import ServiceClient
-from tests.intake_api.persons.helpers import count_rows, fixture_body, seed_operations
+from tests.intake_api.persons.helpers import count_rows, fixture_body, seed_operations, statements_run
 
 from apicore.auth import Role
 from intake_api.models import Person, platform
@@ -148,15 +147,7 @@ class TestWrittenTogether:
         # The benchmark's batch of 500 was 16-24 statements per item; now the writes of all
         # new items are one executemany per table.
         await seed_operations(intake)
-        statements: list[str] = []
-
-        def count(_c: Any, _cur: Any, statement: str, *_args: Any) -> None:
-            statements.append(statement)
-
-        assert intake.app is not None
-        engine = intake.app.state.ctx.db.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with statements_run(intake) as statements:
             await post_batch(
                 intake, [{"idempotency_key": f"s-{i}", "person": new_child(1 + i % 4)} for i in range(5)]
             )
@@ -166,8 +157,6 @@ class TestWrittenTogether:
                 intake, [{"idempotency_key": f"l-{i}", "person": new_child(1 + i % 4)} for i in range(100)]
             )
             large = len(statements)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         assert [r["status"] for r in results] == [201] * 100
         assert large == small
         assert await count_rows(intake, Person.__table__) == 105

@@ -5,11 +5,9 @@ every time."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from sqlalchemy import event
 from tests.conftest import FIXTURES_DIR, ServiceClient
-from tests.intake_api.persons.helpers import fixture_body, post_person, seed_operations
+from tests.intake_api.persons.helpers import fixture_body, post_person, seed_operations, statements_run
 
 from apicore.auth import Role
 
@@ -22,15 +20,7 @@ def _operation_selects(statements: list[str]) -> int:
 
 async def test_an_operations_id_is_asked_once_and_a_new_one_at_once(intake: ServiceClient) -> None:
     await seed_operations(intake)
-    statements: list[str] = []
-
-    def count(_c: Any, _cur: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    assert intake.app is not None
-    engine = intake.app.state.ctx.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_run(intake) as statements:
         first = fixture_body("ru", 0)
         first.pop("id", None)
         assert (await post_person(intake, first)).status_code == 201
@@ -51,8 +41,6 @@ async def test_an_operations_id_is_asked_once_and_a_new_one_at_once(intake: Serv
         )
         assert created.status_code == 201, created.text
         after = await post_person(intake, unknown)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert (asked_first, asked_second) == (1, 0)
     assert [r.status_code for r in refused] == [422, 422]
     assert all(r.json()["errors"][0]["field"] == "operation" for r in refused)
