@@ -8,6 +8,9 @@ after the handler returns and before the answer is sent (since FastAPI 0.118, co
 
 from __future__ import annotations
 
+import json
+import re
+import uuid
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -37,7 +40,8 @@ class TransactionalRoute(APIRoute):
 
     - 2xx/3xx: commit (storing the answer under its `Idempotency-Key`, if any), then send.
     - 4xx/5xx or an exception: roll back; the key, if any, is released.
-    - A POST with a known `Idempotency-Key` is answered from the store without running.
+    - A POST with a known `Idempotency-Key` is answered from the store without running; a
+      stored answer about a person is audited as `request.replayed` (`replayed_person`).
     The roles that `require()` allows are published in OpenAPI as `x-roles`.
     """
 
@@ -79,9 +83,22 @@ class TransactionalRoute(APIRoute):
                         if claim.replay is not None:
                             # A replay skips the handler and its role check: a key revoked since
                             # must not read back the answers it once got.
-                            if await principal_of(session, ctx.tables, token, ctx.keys) is None:
+                            principal = await principal_of(session, ctx.tables, token, ctx.keys)
+                            if principal is None:
                                 raise Unauthorized
-                            await session.rollback()
+                            person_id = replayed_person(request, claim.replay)
+                            if person_id is None:
+                                await session.rollback()
+                                return claim.replay
+                            # The stored answer shows a person again: a read, audited as one.
+                            from apicore.audit import AuditTrail  # audit's routes use this module
+
+                            request.state.principal = principal
+                            trail = AuditTrail(ctx.tables, request)
+                            await trail.record(
+                                session, "request.replayed", subject_type="person", subject_id=person_id
+                            )
+                            await session.commit()
                             return claim.replay
                     response = await handle(request)
                     if response.status_code >= 400:
@@ -107,6 +124,31 @@ class TransactionalRoute(APIRoute):
             return response
 
         return run_in_transaction
+
+
+_PERSON_LOCATION = re.compile(r"^/v1/persons/([0-9a-fA-F-]{36})(?:/|$)")
+
+
+def replayed_person(request: Request, replay: Response) -> uuid.UUID | None:
+    """The person a stored 2xx answer is about, or None: the route's `person_id`, else the
+    person its `Location` names (`/v1/persons/{id}`), else the `person_id` of its JSON body
+    (a document request)."""
+    if not 200 <= replay.status_code < 300:
+        return None
+    found: Any = request.path_params.get("person_id")
+    if found is None:
+        match = _PERSON_LOCATION.match(replay.headers.get("location", ""))
+        found = match.group(1) if match else None
+    if found is None:
+        try:
+            body = json.loads(bytes(replay.body))
+        except ValueError:
+            return None
+        found = body.get("person_id") if isinstance(body, dict) else None
+    try:
+        return uuid.UUID(str(found)) if found is not None else None
+    except ValueError:
+        return None
 
 
 _JSON_BODIES = {

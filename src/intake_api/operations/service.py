@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
-import weakref
 from importlib import resources
 from typing import cast
 
 from sqlalchemy import Table, bindparam, select
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,32 +72,16 @@ _ID_OF = select(_OPERATIONS.c.id).where(_OPERATIONS.c.code == bindparam("code"))
 statement cost more than running it (bench/README.md)."""
 
 
-_KNOWN_IDS: weakref.WeakKeyDictionary[Engine, dict[str, uuid.UUID]] = weakref.WeakKeyDictionary()
-"""Operation ids by code, per database (engine), as found by `id_of`."""
-_KNOWN_MAX = 1024
-
-
 async def id_of(session: AsyncSession, code: str) -> uuid.UUID | None:
     """The id of the operation with this code, or None.
 
-    An id once found is kept for the life of the process (per database, at most 1,024 codes):
-    every registration asks, and the SELECT was one of its dozen statements. This is safe
-    because an operation is never recoded or deleted: no endpoint or command does either, and
-    its persons' foreign keys keep one in use. An unknown code is asked again each time, so an
-    operation created by another process is found at once.
+    Asked of the database every time (through the driver: `apicore.driver`). A per-process
+    cache of ids saved this statement of every registration, but an operation deleted and
+    created again out of band (by hand, around a restore) left a stale id that failed every
+    registration with it until a restart (a newcomer's trial found it).
     """
-    bind = session.bind
-    known = _KNOWN_IDS.setdefault(bind.sync_engine, {}) if bind is not None else {}
-    found = known.get(code)
-    if found is not None:
-        return found
     rows = await driver.fetch_all(session, _ID_OF, {"code": code})
-    if not rows:
-        return None
-    if len(known) >= _KNOWN_MAX:
-        known.pop(next(iter(known)))
-    known[code] = rows[0][0]
-    return known[code]
+    return rows[0][0] if rows else None
 
 
 async def by_code(session: AsyncSession, code: str) -> Operation | None:

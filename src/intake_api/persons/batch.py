@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -84,6 +84,8 @@ class _Context:
     ttl: dt.timedelta
     audit: AuditTrail
     operation_code: Any
+    created: set[int] = field(default_factory=set)
+    """Indexes of the items this request created (201); every other person answered is a read."""
 
 
 def _replay(index: int, row: Row[Any], fingerprint: str) -> BatchResult:
@@ -103,7 +105,9 @@ def _replay(index: int, row: Row[Any], fingerprint: str) -> BatchResult:
 
 def _fingerprint(item: BatchItem) -> str:
     """The fingerprint a single POST of this item's body would have."""
-    return request_fingerprint("POST", SINGLE_PATH, json.dumps(item.person, ensure_ascii=False).encode())
+    # A lone surrogate is the item's own 422 (`_check`), not a failure of the whole batch.
+    body = json.dumps(item.person, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return request_fingerprint("POST", SINGLE_PATH, body)
 
 
 def _check(index: int, item: BatchItem, fingerprint: str, principal: Principal) -> _Item:
@@ -190,7 +194,12 @@ async def register_batch(
             one_by_one = sorted([*bulk, *one_by_one], key=lambda i: i.index)
     for turn in one_by_one:
         results[turn.index] = await _register_one(ctx, turn)
-    return [results[index] for index in range(len(items))]
+    answered = [results[index] for index in range(len(items))]
+    # A person sent back without being created here (already registered, or a key's stored
+    # answer) is read, as by a single POST: audited like one.
+    shown = [r.id for r in answered if r.person is not None and r.index not in ctx.created]
+    await audit.record_many(session, "person.read", subject_type="person", subject_ids=shown)
+    return answered
 
 
 async def _split(
@@ -283,6 +292,7 @@ async def _store_together(ctx: _Context, bulk: list[_Item], *, expired: set[str]
         person = registration.shown
         read = views.read(person, entry.body.operation, ctx.principal)
         results[entry.index] = BatchResult(index=entry.index, status=201, id=person.id, person=read)
+        ctx.created.add(entry.index)
         if entry.key is not None:
             records.append(_record(ctx, entry, person, read, 201, now))
     if records:
@@ -328,17 +338,29 @@ async def _register_one(ctx: _Context, entry: _Item | _Refused) -> BatchResult:
                 return _replay(index, row, entry.fingerprint)
         if isinstance(entry, _Refused):
             raise entry.problem
-        async with session.begin_nested():
-            person, created = await service.register(
-                session, ctx.tables, entry.body, entry.raw, audit=ctx.audit
-            )
-            read = views.read(person, await ctx.operation_code(person), ctx.principal)
-            status = 201 if created else 200
-            # A 200 (the person already there) is kept under the key too, as a single POST's
-            # answer is: the key is then used, and another body under it is a 422.
-            if entry.key is not None:
-                await session.execute(t.delete().where(t.c.scope == ctx.scope, t.c.key == entry.key))
-                await session.execute(t.insert(), [_record(ctx, entry, person, read, status, utcnow())])
+        try:
+            async with session.begin_nested():
+                person, created = await service.register(
+                    session, ctx.tables, entry.body, entry.raw, audit=ctx.audit
+                )
+                read = views.read(person, await ctx.operation_code(person), ctx.principal)
+                status = 201 if created else 200
+                # A 200 (the person already there) is kept under the key too, as a single POST's
+                # answer is: the key is then used, and another body under it is a 422.
+                if entry.key is not None:
+                    await session.execute(t.delete().where(t.c.scope == ctx.scope, t.c.key == entry.key))
+                    await session.execute(t.insert(), [_record(ctx, entry, person, read, status, utcnow())])
+        except IntegrityError:
+            # A concurrent retry of this batch stored the same key first (PostgreSQL made us
+            # wait for its commit): its answer is this item's, as for a single POST.
+            row = (
+                await session.execute(select(t).where(t.c.scope == ctx.scope, t.c.key == entry.key))
+            ).first()
+            if entry.key is None or row is None:
+                raise
+            return _replay(index, row, entry.fingerprint)
+        if created:
+            ctx.created.add(index)
         return BatchResult(index=index, status=status, id=person.id, person=read)
     except Problem as problem:
         return BatchResult(index=index, status=problem.status, problem=_problem_body(problem))

@@ -305,7 +305,8 @@ def derive_name_keys(
 
     Returns:
         The keys. Arabic-script names get a Latin suggestion too, through anyascii (without
-        short vowels unless harakat are written).
+        short vowels unless harakat are written). Each is cut after its last whole word within
+        `MAX_KEY` characters (`clip_words`): the name itself is stored whole.
 
     Raises:
         ValueError: for a script other than `Cyrl`, `Latn` or `Arab`.
@@ -316,7 +317,24 @@ def derive_name_keys(
     full = " ".join(parts)
     latin_parts = [p for p in (given, family) if p is not None and p.strip()]
     return NameKeys(
-        latin=suggest_latin(" ".join(latin_parts), lang),
-        key=search_key(full),
-        skeleton=consonant_skeleton(full),
+        latin=clip_words(suggest_latin(" ".join(latin_parts), lang), MAX_KEY),
+        key=clip_words(search_key(full), MAX_KEY),
+        skeleton=clip_words(consonant_skeleton(full), MAX_KEY),
     )
+
+
+MAX_KEY: Final = 400
+"""Characters of a stored `latin`, search key or skeleton (the columns' width). Romanising can
+multiply a name's length (Щ is `shch`; anyascii spells some Arabic ligatures as whole words),
+so three parts of 100 characters can give more than this."""
+
+
+def clip_words(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, after its last whole word that fits; a first
+    word longer than `limit` is cut within it. `clip_words("aisha ali", 7)` is `"aisha"`."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if text[limit] != " " and " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip()

@@ -176,7 +176,10 @@ class NameRead(ResponseModel):
     family: str | None
     patronymic: str | None
     latin_suggested: str = Field(
-        description="Suggested Latin form (ICAO Doc 9303 Part 3; Kazakh letters to base letters)."
+        description=(
+            "Suggested Latin form (ICAO Doc 9303 Part 3; Kazakh letters to base letters),"
+            " at most 400 characters: a longer one ends after its last whole word that fits."
+        )
     )
     current: bool
     retired_at: dt.datetime | None = Field(

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import pytest
+from sqlalchemy import select
 from tests.conftest import ServiceClient
 from tests.intake_api.persons.helpers import count_rows, fixture_body, post_person, seed_operations
 
 from apicore.auth import Role
-from intake_api.models import Person
+from intake_api.models import Person, platform
+from intake_api.persons.models import PersonName
+from intake_api.persons.names import MAX_KEY, clip_words, derive_name_keys
 
 MOTHER = "5a110000-0000-4000-8000-000000000001"
 
@@ -148,3 +154,113 @@ async def test_audit_time_filters_beyond_utc_are_422(intake: ServiceClient) -> N
         r = await intake.http.get("/v1/audit", params={"since": since}, headers=intake.auth(Role.auditor))
         assert r.status_code == 422
         assert [e["field"] for e in r.json()["errors"]] == ["since"]
+
+
+SHCH = "Щ" * 100  # each part within its 100 characters, romanised four times as long
+
+
+class TestLongRomanisedNames:
+    """A name whose romanised forms outgrow their 400-character columns: PostgreSQL refused the
+    row (a 500), SQLite stored more than the column holds."""
+
+    async def test_it_is_registered_whole_with_its_forms_cut_after_a_word(
+        self, intake: ServiceClient
+    ) -> None:
+        await seed_operations(intake)
+        body = fixture_body("ru", 0)
+        body["names"] = [
+            {"script": "Cyrl", "kind": "birth", "given": SHCH, "family": SHCH, "patronymic": SHCH}
+        ]
+        r = await post_person(intake, body)
+        assert r.status_code == 201, r.text
+        name = r.json()["names"][0]
+        assert (name["given"], name["family"], name["patronymic"]) == (SHCH, SHCH, SHCH)
+        assert name["latin_suggested"] == "SHCH" * 100  # the family name did not fit after it
+        async with intake.db.transaction() as session:
+            stored = (
+                await session.execute(select(PersonName.latin, PersonName.search_key, PersonName.skeleton))
+            ).one()
+        assert [len(v) for v in stored[:2]] == [400, 400]
+        assert 0 < len(stored[2]) <= 400  # the skeleton folds the repeated consonants
+
+    def test_words_are_cut_after_the_last_that_fits(self) -> None:
+        assert clip_words("aisha ali", 9) == "aisha ali"
+        assert clip_words("aisha ali", 8) == "aisha"
+        assert clip_words("aisha ali", 5) == "aisha"
+        assert clip_words("aishaali", 5) == "aisha"
+        keys = derive_name_keys(SHCH, SHCH, SHCH, "Cyrl", "ru")
+        assert max(len(keys.latin), len(keys.key), len(keys.skeleton)) <= MAX_KEY
+
+
+class TestABatchItemNeverFailsTheBatch:
+    async def test_a_lone_surrogate_is_that_items_422(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        good = json.dumps(fixture_body("kk", 1))
+        raw = '{"items":[{"person":{"\\udc00":1}},{"person":' + good + "}]}"
+        r = await intake.http.post(
+            "/v1/persons/batch",
+            content=raw.encode(),
+            headers={
+                **intake.auth(Role.field_worker),
+                "Content-Type": "application/json",
+                "Accept-Language": "ru",
+            },
+        )
+        assert r.status_code == 200, r.text
+        assert [item["status"] for item in r.json()["results"]] == [422, 201]
+        assert await count_rows(intake, Person.__table__) == 1
+
+
+async def _audited(intake: ServiceClient, action: str) -> list[str]:
+    t = platform.audit_event
+    async with intake.db.transaction() as session:
+        rows = await session.execute(select(t.c.subject_id).where(t.c.action == action).order_by(t.c.at))
+        return [str(subject) for subject in rows.scalars()]
+
+
+class TestEveryPersonAnsweredIsAudited:
+    async def test_a_batch_item_already_registered_is_a_read(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        first, second = fixture_body("kk", 1), fixture_body("kk", 2)
+        assert (await post_person(intake, first)).status_code == 201
+        items = [{"person": first}, {"idempotency_key": "b-2", "person": second}]
+        r = await intake.http.post(
+            "/v1/persons/batch", json={"items": items}, headers=intake.auth(Role.field_worker)
+        )
+        assert [item["status"] for item in r.json()["results"]] == [200, 201]
+        # Sent again: the first is read again, the second's key answers with its stored 201.
+        again = await intake.http.post(
+            "/v1/persons/batch", json={"items": items}, headers=intake.auth(Role.field_worker)
+        )
+        assert [item["status"] for item in again.json()["results"]] == [200, 201]
+        assert await _audited(intake, "person.read") == [first["id"], first["id"], second["id"]]
+        assert sorted(await _audited(intake, "person.created")) == sorted([first["id"], second["id"]])
+
+    async def test_a_replayed_post_is_audited_with_its_person(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        body = fixture_body("kk", 1)
+        headers = {**intake.auth(Role.field_worker), "Idempotency-Key": "replay-1"}
+        answers = [await intake.http.post("/v1/persons", json=body, headers=headers) for _ in range(2)]
+        assert [a.status_code for a in answers] == [201, 201]
+        assert answers[1].headers["idempotent-replayed"] == "true"
+        assert await _audited(intake, "request.replayed") == [body["id"]]
+        assert await _audited(intake, "person.created") == [body["id"]]
+
+
+class TestConcurrentRetriesOfABatch:
+    async def test_each_answers_the_items_first_answer(self, intake: ServiceClient) -> None:
+        # A phone retrying a sync that timed out: the same item key in concurrent batches, for a
+        # person already registered. On PostgreSQL the later ones met the first's key row (500).
+        await seed_operations(intake)
+        body = fixture_body("kk", 1)
+        assert (await post_person(intake, body)).status_code == 201
+        items = {"items": [{"idempotency_key": "race-1", "person": body}]}
+        answers = await asyncio.gather(
+            *[
+                intake.http.post("/v1/persons/batch", json=items, headers=intake.auth(Role.field_worker))
+                for _ in range(8)
+            ]
+        )
+        assert [a.status_code for a in answers] == [200] * 8
+        assert {a.json()["results"][0]["status"] for a in answers} == {200}
+        assert await count_rows(intake, Person.__table__) == 1

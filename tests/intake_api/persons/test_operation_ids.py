@@ -1,15 +1,18 @@
-"""A registration's operation (`operations.service.id_of`): its id asked of the database once per
-process and database, an operation created later found at once, and an unknown code refused
-every time."""
+"""A registration's operation (`operations.service.id_of`): asked of the database with each
+registration, so an operation created later is found at once, one deleted and created again out
+of band is found under its new id, and an unknown code is refused every time."""
 
 from __future__ import annotations
 
 import json
+import uuid
 
+from sqlalchemy import delete, text
 from tests.conftest import FIXTURES_DIR, ServiceClient
 from tests.intake_api.persons.helpers import fixture_body, post_person, seed_operations, statements_run
 
 from apicore.auth import Role
+from intake_api.models import Person
 
 FIRST_OPERATION = json.loads((FIXTURES_DIR / "operations.json").read_text("utf-8"))["operations"][0]
 
@@ -18,7 +21,7 @@ def _operation_selects(statements: list[str]) -> int:
     return sum(1 for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM operation" in s)
 
 
-async def test_an_operations_id_is_asked_once_and_a_new_one_at_once(intake: ServiceClient) -> None:
+async def test_an_operations_id_is_asked_each_time_and_a_new_one_found_at_once(intake: ServiceClient) -> None:
     await seed_operations(intake)
     with statements_run(intake) as statements:
         first = fixture_body("ru", 0)
@@ -41,8 +44,19 @@ async def test_an_operations_id_is_asked_once_and_a_new_one_at_once(intake: Serv
         )
         assert created.status_code == 201, created.text
         after = await post_person(intake, unknown)
-    assert (asked_first, asked_second) == (1, 0)
+    assert (asked_first, asked_second) == (1, 1)
     assert [r.status_code for r in refused] == [422, 422]
     assert all(r.json()["errors"][0]["field"] == "operation" for r in refused)
     assert after.status_code == 201, after.text
     assert after.json()["operation"] == "rusafa-9"
+
+    # By hand, around a restore: the person and the operation deleted, the operation created anew.
+    async with intake.db.transaction() as session:
+        await session.execute(delete(Person).where(Person.id == uuid.UUID(after.json()["id"])))
+        await session.execute(text("DELETE FROM operation WHERE code = 'rusafa-9'"))
+    recreated = await intake.http.post(
+        "/v1/operations", json=FIRST_OPERATION | {"code": "rusafa-9"}, headers=intake.auth(Role.admin)
+    )
+    assert recreated.status_code == 201, recreated.text
+    again = await post_person(intake, unknown)
+    assert again.status_code == 201, again.text
