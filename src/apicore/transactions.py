@@ -61,6 +61,11 @@ class TransactionalRoute(APIRoute):
             claim: Claim | None = None
             if self.body_field is not None and request.method in {"POST", "PUT", "PATCH"}:
                 _require_json(request)
+                # JSON between systems is UTF-8 (RFC 8259 §8.1); Python's parser would also take
+                # UTF-16 and UTF-32, which the README says are refused.
+                body_bytes = await request.body()
+                if body_bytes and json.detect_encoding(body_bytes) not in ("utf-8", "utf-8-sig"):
+                    raise UnsupportedMediaType
             raw_key = request.headers.get("idempotency-key")
             token = bearer_token(request)
             # Without a key to scope it, a request is refused (401) before any key is kept.

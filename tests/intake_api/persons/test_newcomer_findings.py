@@ -264,3 +264,31 @@ class TestConcurrentRetriesOfABatch:
         assert [a.status_code for a in answers] == [200] * 8
         assert {a.json()["results"][0]["status"] for a in answers} == {200}
         assert await count_rows(intake, Person.__table__) == 1
+
+
+class TestJsonIsUtf8:
+    @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+    async def test_a_body_in_another_encoding_is_415(self, intake: ServiceClient, encoding: str) -> None:
+        # RFC 8259 §8.1: JSON between systems is UTF-8; Python's parser would read these too.
+        await seed_operations(intake)
+        r = await intake.http.post(
+            "/v1/persons",
+            content=json.dumps(fixture_body("kk", 1)).encode(encoding),
+            headers={
+                **intake.auth(Role.field_worker),
+                "Content-Type": "application/json",
+                "Accept-Language": "kk",
+            },
+        )
+        assert r.status_code == 415, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert await count_rows(intake, Person.__table__) == 0
+
+    async def test_a_utf8_byte_order_mark_is_still_read(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        r = await intake.http.post(
+            "/v1/persons",
+            content=json.dumps(fixture_body("kk", 1)).encode("utf-8-sig"),
+            headers={**intake.auth(Role.field_worker), "Content-Type": "application/json"},
+        )
+        assert r.status_code == 201, r.text
