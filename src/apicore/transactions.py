@@ -41,7 +41,7 @@ class TransactionalRoute(APIRoute):
     - 2xx/3xx: commit (storing the answer under its `Idempotency-Key`, if any), then send.
     - 4xx/5xx or an exception: roll back; the key, if any, is released.
     - A POST with a known `Idempotency-Key` is answered from the store without running; a
-      stored answer about a person is audited as `request.replayed` (`replayed_person`).
+      stored answer about persons is audited as `request.replayed` (`replayed_persons`).
     The roles that `require()` allows are published in OpenAPI as `x-roles`.
     """
 
@@ -91,8 +91,8 @@ class TransactionalRoute(APIRoute):
                             principal = await principal_of(session, ctx.tables, token, ctx.keys)
                             if principal is None:
                                 raise Unauthorized
-                            person_id = replayed_person(request, claim.replay)
-                            if person_id is None:
+                            person_ids = replayed_persons(request, claim.replay)
+                            if not person_ids:
                                 await session.rollback()
                                 return claim.replay
                             # The stored answer shows a person again: a read, audited as one.
@@ -100,8 +100,8 @@ class TransactionalRoute(APIRoute):
 
                             request.state.principal = principal
                             trail = AuditTrail(ctx.tables, request)
-                            await trail.record(
-                                session, "request.replayed", subject_type="person", subject_id=person_id
+                            await trail.record_many(
+                                session, "request.replayed", subject_type="person", subject_ids=person_ids
                             )
                             await session.commit()
                             return claim.replay
@@ -134,26 +134,32 @@ class TransactionalRoute(APIRoute):
 _PERSON_LOCATION = re.compile(r"^/v1/persons/([0-9a-fA-F-]{36})(?:/|$)")
 
 
-def replayed_person(request: Request, replay: Response) -> uuid.UUID | None:
-    """The person a stored 2xx answer is about, or None: the route's `person_id`, else the
-    person its `Location` names (`/v1/persons/{id}`), else the `person_id` of its JSON body
-    (a document request)."""
+def replayed_persons(request: Request, replay: Response) -> list[uuid.UUID]:
+    """The persons a stored 2xx answer is about: the route's `person_id`, else the person its
+    `Location` names (`/v1/persons/{id}`), else the `person_id` of its JSON body (a document
+    request), else the `id` of each result that carries a person (a batch). Empty for none."""
     if not 200 <= replay.status_code < 300:
-        return None
-    found: Any = request.path_params.get("person_id")
-    if found is None:
+        return []
+    found: list[Any] = [request.path_params.get("person_id")]
+    if found[0] is None:
         match = _PERSON_LOCATION.match(replay.headers.get("location", ""))
-        found = match.group(1) if match else None
-    if found is None:
+        found = [match.group(1) if match else None]
+    if found[0] is None:
         try:
             body = json.loads(bytes(replay.body))
         except ValueError:
-            return None
-        found = body.get("person_id") if isinstance(body, dict) else None
-    try:
-        return uuid.UUID(str(found)) if found is not None else None
-    except ValueError:
-        return None
+            return []
+        if isinstance(body, dict) and isinstance(body.get("results"), list):
+            found = [r.get("id") for r in body["results"] if isinstance(r, dict) and r.get("person")]
+        elif isinstance(body, dict):
+            found = [body.get("person_id")]
+    ids = []
+    for value in found:
+        try:
+            ids.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return ids
 
 
 _JSON_BODIES = {

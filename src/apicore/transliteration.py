@@ -58,3 +58,14 @@ def suggest_latin(text: str, lang: str | None) -> str:
     latin = re.sub(r"\s+", " ", latin)
     latin = re.sub(r"[^A-Z \-]", "", latin)
     return re.sub(" +", " ", latin).strip()
+
+
+def clip_words(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, after its last whole word that fits; a first
+    word longer than `limit` is cut within it. `clip_words("aisha ali", 7)` is `"aisha"`."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if text[limit] != " " and " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip()

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from apicore.transliteration import suggest_latin
+from apicore.transliteration import clip_words, suggest_latin
 
 # The Kazakh Cyrillic alphabet (42 letters: the Russian 33 and ә ғ қ ң ө ұ ү һ і), with the
 # space, hyphen and apostrophe that compound names use.
@@ -74,12 +74,18 @@ def suggest_latin_name(family: str | None, given: str) -> tuple[str, str | None]
 
     Returns:
         `(surname, given_names)`, e.g. `("ZHUMABAEVA", "AISHA")`; `given_names` is None for a
-        mononym.
+        mononym. Each at most `LATIN_PART_MAX` characters.
     """
-    given_latin = suggest_latin(given, "kk")
+    given_latin = clip_words(suggest_latin(given, "kk"), LATIN_PART_MAX)
     if not family:
         return given_latin, None
-    return suggest_latin(family, "kk"), given_latin or None
+    return clip_words(suggest_latin(family, "kk"), LATIN_PART_MAX), given_latin or None
+
+
+LATIN_PART_MAX = 200
+"""Characters kept of each suggested part (the columns' width): romanising can make a name part
+of 100 letters four times as long (Щ is SHCH); a longer one is cut after its last whole word.
+The MRZ holds far less anyway (39 characters for both parts, ICAO Doc 9303 Part 4)."""
 
 
 def document_name(kind: str, names: Sequence[PersonName]) -> DocumentName | None:

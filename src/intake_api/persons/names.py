@@ -15,6 +15,7 @@ from typing import Final
 
 from anyascii import anyascii
 
+from apicore.transliteration import clip_words as clip_words  # part of this module's API
 from apicore.transliteration import suggest_latin as suggest_latin  # part of this module's API
 
 _TATWEEL: Final = "\u0640"
@@ -327,14 +328,3 @@ MAX_KEY: Final = 400
 """Characters of a stored `latin`, search key or skeleton (the columns' width). Romanising can
 multiply a name's length (Щ is `shch`; anyascii spells some Arabic ligatures as whole words),
 so three parts of 100 characters can give more than this."""
-
-
-def clip_words(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` characters, after its last whole word that fits; a first
-    word longer than `limit` is cut within it. `clip_words("aisha ali", 7)` is `"aisha"`."""
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    if text[limit] != " " and " " in cut:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip()

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from docs_service.document_requests.names import document_name, is_kazakh_cyrillic, suggest_latin_name
+from docs_service.document_requests.names import (
+    LATIN_PART_MAX,
+    document_name,
+    is_kazakh_cyrillic,
+    suggest_latin_name,
+)
 from docs_service.intake_client import IntakeName
 
 
@@ -99,3 +104,13 @@ class TestDocumentName:
         chosen = document_name("passport", [name("document", "Айша", latin="AISHA")])
         assert chosen is not None
         assert (chosen.latin_surname, chosen.latin_given_names) == ("AISHA", None)
+
+
+class TestLongLatinSuggestions:
+    def test_each_part_fits_its_column_cut_after_a_whole_word(self) -> None:
+        # 51 × Щ is 204 letters once romanised: the request's row refused it on PostgreSQL (500),
+        # and the need it answers stayed undelivered.
+        surname, given = suggest_latin_name("Щ" * 51, "Айша " + "Щ" * 60)
+        assert surname == "SHCH" * 50
+        assert given == "AISHA"
+        assert len(surname) <= LATIN_PART_MAX

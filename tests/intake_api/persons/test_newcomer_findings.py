@@ -236,6 +236,17 @@ class TestEveryPersonAnsweredIsAudited:
         assert await _audited(intake, "person.read") == [first["id"], first["id"], second["id"]]
         assert sorted(await _audited(intake, "person.created")) == sorted([first["id"], second["id"]])
 
+    async def test_a_replayed_batch_is_audited_with_each_person(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        bodies = [fixture_body("kk", 1), fixture_body("kk", 2)]
+        items = {"items": [{"person": b} for b in bodies] + [{"person": {"sex": "x"}}]}
+        headers = {**intake.auth(Role.field_worker), "Idempotency-Key": "batch-replay-1"}
+        answers = [await intake.http.post("/v1/persons/batch", json=items, headers=headers) for _ in range(2)]
+        assert [a.status_code for a in answers] == [200, 200]
+        assert answers[1].headers["idempotent-replayed"] == "true"
+        assert [r["status"] for r in answers[1].json()["results"]] == [201, 201, 422]
+        assert sorted(await _audited(intake, "request.replayed")) == sorted(b["id"] for b in bodies)
+
     async def test_a_replayed_post_is_audited_with_its_person(self, intake: ServiceClient) -> None:
         await seed_operations(intake)
         body = fixture_body("kk", 1)
