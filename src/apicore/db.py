@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import structlog
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
@@ -28,6 +29,8 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.types import TypeDecorator
+
+_log = structlog.get_logger("apicore.db")
 
 # Stable constraint names, so that Alembic migrations can drop and alter them on both databases.
 NAMING_CONVENTION = {
@@ -230,6 +233,68 @@ def insert_unless_taken(session: AsyncSession, table: Any) -> Any:
     return _insert_unless_taken(session.get_bind().dialect.name, table)
 
 
+WAL_AUTOCHECKPOINT_PAGES = 10_000
+"""SQLite's own checkpoint runs within a commit once the WAL holds this many pages (40 MB of
+4 KiB pages; SQLite's default is 1,000): a safety net for when `checkpoint_wal` falls behind."""
+
+WAL_CHECKPOINT_SECONDS = 0.1
+"""How often `checkpoint_wal` copies the WAL's pages into the database file."""
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for PostgreSQL and for an in-memory database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _checkpoint_once(path: Path) -> None:
+    """One PASSIVE checkpoint on a connection of its own: copies what it can of the WAL into
+    the database file without waiting for, or blocking, the writer or any reader (SQLite,
+    "PRAGMA wal_checkpoint"). Opens the file read-write only if it exists (`mode=rw`)."""
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=0)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    finally:
+        connection.close()
+
+
+async def checkpoint_wal(path: Path, *, every: float = WAL_CHECKPOINT_SECONDS) -> None:
+    """Checkpoint the SQLite database at `path` every `every` seconds, in a thread, until
+    cancelled.
+
+    Why: SQLite checkpoints within the commit that fills the WAL past `wal_autocheckpoint`, and
+    our commits run on the event loop, so every request in flight waited for the copy and its
+    fsync. Under 32 concurrent registrations that was a checkpoint every few dozen requests
+    and most of their p99 (bench/README.md). Here the copy runs beside the requests: sqlite3
+    lets go of the GIL while it works, and a PASSIVE checkpoint takes no lock a writer needs.
+    A tick finding the WAL as it was at the last one does nothing. Another process's
+    checkpoint in the way is tried again at the next tick; any other failure (the file
+    missing, a full disk) is logged by its SQLite error name and tried again once the WAL
+    changes.
+    """
+    wal = path.with_name(path.name + "-wal")
+    seen: tuple[int, int] | None = None
+    while True:
+        await asyncio.sleep(every)
+        try:
+            stat = wal.stat()
+        except OSError:
+            continue  # no WAL yet (not migrated), or none left (the last connection closed)
+        if (stat.st_mtime_ns, stat.st_size) == seen:
+            continue  # nothing written since the last checkpoint: no thread, no connection
+        seen = (stat.st_mtime_ns, stat.st_size)
+        try:
+            await asyncio.to_thread(_checkpoint_once, path)
+        except sqlite3.Error as error:
+            if lock_held_elsewhere(error):
+                seen = None  # another process is checkpointing: try again at the next tick
+                continue
+            name = getattr(error, "sqlite_errorname", type(error).__name__)
+            _log.warning("sqlite.checkpoint_failed", error=name)
+
+
 def is_sqlite(url: str) -> bool:
     """True for a `sqlite+aiosqlite://` URL."""
     return make_url(url).get_backend_name() == "sqlite"
@@ -282,6 +347,9 @@ def create_engine(url: str, *, pool_size: int = 10, timeout: float | None = 30.0
             # `_on_loop` waits for another process's lock without blocking the event loop.
             cursor.execute("PRAGMA busy_timeout=0")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoints are `checkpoint_wal`'s work, off the loop; SQLite's own, run by the
+            # committing writer on the loop, only if the WAL grows past this many pages.
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")

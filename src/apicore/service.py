@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from apicore.audit import audit_router
 from apicore.auth import KeyCache
-from apicore.db import Database
+from apicore.db import Database, checkpoint_wal, sqlite_file
 from apicore.docs_ui import install_offline_docs
 from apicore.idempotency import IdempotencyStore
 from apicore.logs import configure_logging
@@ -149,16 +149,19 @@ def create_service_app(
             ctx.dispatcher = Dispatcher(db, tables, topics, client, settings)
             if settings.outbox_enabled:
                 task = asyncio.create_task(ctx.dispatcher.run_forever(), name=f"{service}-outbox")
+        sqlite_path = sqlite_file(settings.database_url)
+        checkpoints = None if sqlite_path is None else asyncio.create_task(checkpoint_wal(sqlite_path))
         app.state.ctx = ctx
         log.info("service.started", version=version)
         try:
             with settled_collector():
                 yield
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            for background in (task, checkpoints):
+                if background is not None:
+                    background.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await background
             await client.aclose()
             await db.dispose()
 

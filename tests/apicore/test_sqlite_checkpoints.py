@@ -1,0 +1,162 @@
+"""SQLite checkpoints off the request path (`apicore.db.checkpoint_wal`): the service's writer
+leaves the WAL to grow past SQLite's default 1,000 pages without copying it back inside a
+commit; a background task copies it in a thread; a missing file is never created; a service
+on SQLite runs the task from start to shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, insert, select, text
+from structlog.testing import capture_logs
+
+from apicore import db as db_module
+from apicore.db import Database, checkpoint_wal, sqlite_file
+
+METADATA = MetaData()
+BLOBS = Table("blob", METADATA, Column("id", Integer, primary_key=True), Column("data", LargeBinary))
+
+PAGES_WRITTEN = 1_500
+"""More than SQLite's default `wal_autocheckpoint` (1,000 pages): with it, the writer itself
+would have checkpointed within one of these commits."""
+
+
+def _sizes(path: Path) -> tuple[int, int]:
+    """`(bytes of the WAL, bytes of the database file)`."""
+    return path.with_name(path.name + "-wal").stat().st_size, path.stat().st_size
+
+
+async def _database_with_uncopied_pages(path: Path) -> Database:
+    """A service database at `path` whose WAL holds about `PAGES_WRITTEN` pages not yet in
+    the database file, written in 30 commits as requests would."""
+    db = Database.connect(f"sqlite+aiosqlite:///{path}")
+    async with db.engine.begin() as conn:
+        await conn.run_sync(METADATA.create_all)
+    row = 0
+    for _ in range(30):
+        async with db.transaction() as session:
+            rows = []
+            for _ in range(PAGES_WRITTEN // 30):
+                row += 1
+                rows.append({"id": row, "data": bytes([row % 256]) * 4000})
+            await session.execute(insert(BLOBS), rows)
+    return db
+
+
+async def test_the_writer_leaves_checkpoints_to_the_background(tmp_path: Path) -> None:
+    path = tmp_path / "service.db"
+    db = await _database_with_uncopied_pages(path)
+    try:
+        wal_before, file_before = _sizes(path)
+        # SQLite's own checkpoint (default 1,000 pages) would have grown the file by now.
+        assert file_before < 200 * 4096
+        assert wal_before > PAGES_WRITTEN * 4096
+
+        db_module._checkpoint_once(path)
+
+        _wal_after, file_after = _sizes(path)
+        assert file_after > PAGES_WRITTEN * 4000
+        async with db.sessions() as session:
+            rows = (await session.execute(select(BLOBS.c.id, BLOBS.c.data).order_by(BLOBS.c.id))).all()
+        assert len(rows) == PAGES_WRITTEN // 30 * 30
+        assert rows[-1].data == bytes([rows[-1].id % 256]) * 4000
+        with sqlite3.connect(path) as check:
+            assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        await db.dispose()
+
+
+async def test_the_background_task_copies_the_wal_while_the_writer_stays_open(tmp_path: Path) -> None:
+    path = tmp_path / "service.db"
+    db = await _database_with_uncopied_pages(path)
+    task = asyncio.create_task(checkpoint_wal(path, every=0.02))
+    try:
+        for _ in range(250):
+            if path.stat().st_size > PAGES_WRITTEN * 4000:
+                break
+            await asyncio.sleep(0.02)
+        assert path.stat().st_size > PAGES_WRITTEN * 4000
+        assert not task.done()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await db.dispose()
+
+
+async def test_a_missing_database_is_not_created_and_the_task_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "not-migrated-yet.db"
+    with pytest.raises(sqlite3.OperationalError):
+        db_module._checkpoint_once(path)
+    task = asyncio.create_task(checkpoint_wal(path, every=0.01))
+    await asyncio.sleep(0.05)
+    # A WAL left without its database: each checkpoint fails, and the task goes on.
+    path.with_name(path.name + "-wal").write_bytes(b"")
+    with capture_logs() as logs:
+        await asyncio.sleep(0.1)
+    try:
+        assert not task.done()
+        assert not path.exists()
+        assert [e["event"] for e in logs] == ["sqlite.checkpoint_failed"]
+        assert logs[0]["error"] == "SQLITE_CANTOPEN"
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def test_only_a_sqlite_file_has_one() -> None:
+    assert sqlite_file("sqlite+aiosqlite:///var/intake.db") == Path("var/intake.db")
+    assert sqlite_file("sqlite+aiosqlite:///:memory:") is None
+    assert sqlite_file("postgresql+asyncpg://u:p@127.0.0.1/db") is None
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_service_on_sqlite_checkpoints_from_start_to_shutdown(intake_db_url: str) -> None:
+    from intake_api.app import create_app
+    from intake_api.settings import IntakeSettings
+
+    def checkpointers() -> list[asyncio.Task[object]]:
+        return [t for t in asyncio.all_tasks() if getattr(t.get_coro(), "__name__", "") == "checkpoint_wal"]
+
+    app = create_app(
+        IntakeSettings(
+            database_url=intake_db_url,
+            outbox_enabled=False,
+            docs_service_url="http://127.0.0.1:9",
+            docs_service_key="unused",
+        )
+    )
+    async with LifespanManager(app):
+        running = checkpointers()
+        assert len(running) == 1
+        async with app.state.ctx.db.sessions() as session:
+            pages = (await session.execute(text("PRAGMA wal_autocheckpoint"))).scalar_one()
+        assert pages == db_module.WAL_AUTOCHECKPOINT_PAGES
+    await asyncio.sleep(0)
+    assert running[0].done()
+    assert checkpointers() == []
+
+
+async def test_a_checkpoint_in_the_way_is_tried_again_without_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "service.db"
+    db = await _database_with_uncopied_pages(path)
+    await db.dispose()  # the last connection closes: SQLite checkpoints and removes the WAL
+    # Another process holding the file's lock, as a second worker's checkpoint would.
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("INSERT INTO blob (id, data) VALUES (-1, zeroblob(4000000))")
+    size_while_held = path.stat().st_size
+    task = asyncio.create_task(checkpoint_wal(path, every=0.01))
+    try:
+        with capture_logs() as logs:
+            await asyncio.sleep(0.15)
+        assert logs == []
+        assert not task.done()
+        assert path.stat().st_size == size_while_held  # nothing copied past the lock
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        holder.close()
