@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from apicore.auth import RoleRequirement, Unauthorized, bearer_token, hash_key, principal_of
 from apicore.idempotency import Claim, parse_key, request_fingerprint
-from apicore.problems import UnsupportedMediaType
+from apicore.problems import UnsupportedMediaType, ValidationFailed, validation_problem
 
 
 def _required_roles(route: APIRoute) -> list[str]:
@@ -39,6 +39,29 @@ _READS = frozenset({"GET", "HEAD"})
 _AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 
 
+def _query_names(route: APIRoute) -> frozenset[str]:
+    """The query parameters a route declares, its dependencies' included."""
+    names: set[str] = set()
+    stack = [route.dependant]
+    while stack:
+        dependant = stack.pop()
+        names.update(param.alias for param in dependant.query_params)
+        stack.extend(dependant.dependencies)
+    return frozenset(names)
+
+
+def _unknown_query(request: Request, known: frozenset[str]) -> ValidationFailed | None:
+    """A 422 naming each query parameter the route does not take, or None.
+
+    Why: a mistyped filter (`?operaton=zhusan-2`) would otherwise be ignored, and the answer
+    would list, and audit as read, every person the filter was meant to leave out.
+    """
+    unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in known]
+    if not unknown:
+        return None
+    return validation_problem({"type": "extra_forbidden", "loc": ("query", name)} for name in unknown)
+
+
 class TransactionalRoute(APIRoute):
     """A route whose handler runs in one database transaction.
 
@@ -49,11 +72,14 @@ class TransactionalRoute(APIRoute):
     - GET and HEAD on PostgreSQL run in autocommit, without BEGIN and COMMIT: a read's
       statements see the same (READ COMMITTED) snapshots as in a transaction, and its audit
       rows are committed by their own statement, so they stay even if the answer then fails.
+    - A query parameter the route does not declare is a 422 (`extra_forbidden`), as an
+      unknown field of a body is.
     The roles that `require()` allows are published in OpenAPI as `x-roles`.
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
+        self.query_names = _query_names(self)
         roles = _required_roles(self)
         if roles:
             self.openapi_extra = {**(self.openapi_extra or {}), "x-roles": roles}
@@ -64,6 +90,9 @@ class TransactionalRoute(APIRoute):
         handle = super().get_route_handler()
 
         async def run_in_transaction(request: Request) -> Response:
+            refused = _unknown_query(request, self.query_names)
+            if refused is not None:
+                raise refused
             ctx = request.app.state.ctx
             claim: Claim | None = None
             if self.body_field is not None and request.method in {"POST", "PUT", "PATCH"}:

@@ -636,3 +636,44 @@ class TestBatchPathIsNotAPerson:
         r = await intake.http.get("/v1/persons/not-a-uuid", headers=intake.auth(Role.case_worker))
         assert r.status_code == 422
         assert [e["field"] for e in r.json()["errors"]] == ["person_id"]
+
+
+class TestUnknownQueryParameters:
+    """A query parameter a route does not declare is refused like an unknown body field: a
+    mistyped filter must not widen a list (and its audit) to every person."""
+
+    async def test_a_mistyped_filter_is_refused_and_audits_nothing(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        assert (await post_person(intake, fixture_body("kk", 1))).status_code == 201
+        audit = intake.app.state.ctx.tables.audit_event if intake.app else None
+        assert audit is not None
+        before = await count_rows(intake, audit)
+        r = await intake.http.get(
+            "/v1/persons?operaton=zhusan-2&categry=child&limit=5",
+            headers={**intake.auth(Role.case_worker), "Accept-Language": "kk"},
+        )
+        problem = assert_problem(r, {422}, "kk")
+        assert [(e["field"], e["code"]) for e in problem["errors"]] == [
+            ("operaton", "extra_forbidden"),
+            ("categry", "extra_forbidden"),
+        ]
+        assert await count_rows(intake, audit) == before
+        # The declared ones still work, and a read of one person takes none.
+        listed = await intake.http.get(
+            "/v1/persons?category=child&limit=5", headers=intake.auth(Role.case_worker)
+        )
+        assert listed.status_code == 200, listed.text
+        person = listed.json()["items"][0]["id"]
+        read = await intake.http.get(
+            f"/v1/persons/{person}?fields=all",
+            headers={**intake.auth(Role.case_worker), "Accept-Language": "ru"},
+        )
+        problem = assert_problem(read, {422}, "ru")
+        assert [(e["field"], e["code"]) for e in problem["errors"]] == [("fields", "extra_forbidden")]
+
+    async def test_the_documents_service_refuses_them_too(self, docs: ServiceClient) -> None:
+        r = await docs.http.get(
+            "/v1/documents?number=%00", headers={**docs.auth(Role.admin), "Accept-Language": "ar"}
+        )
+        problem = assert_problem(r, {422}, "ar")
+        assert [(e["field"], e["code"]) for e in problem["errors"]] == [("number", "extra_forbidden")]
