@@ -102,15 +102,13 @@ def per_request_state(app: ASGIApp) -> ASGIApp:
     return copy_state
 
 
-@pytest.fixture
-async def intake(intake_db_url: str) -> AsyncIterator[ServiceClient]:
-    """The intake app on a fresh database, the outbox dispatcher not started."""
+def intake_test_app(intake_db_url: str) -> FastAPI:
+    """The intake app on `intake_db_url`: no outbox dispatcher, no key cache, and a documents
+    service address where nothing listens."""
     from intake_api.app import create_app
-    from intake_api.models import platform
     from intake_api.settings import IntakeSettings
 
-    keys = await make_keys(intake_db_url, platform)
-    app = create_app(
+    return create_app(
         IntakeSettings(
             database_url=intake_db_url,
             outbox_enabled=False,
@@ -121,6 +119,15 @@ async def intake(intake_db_url: str) -> AsyncIterator[ServiceClient]:
             auth_cache_seconds=0,
         )
     )
+
+
+@pytest.fixture
+async def intake(intake_db_url: str) -> AsyncIterator[ServiceClient]:
+    """The intake app on a fresh database, the outbox dispatcher not started."""
+    from intake_api.models import platform
+
+    keys = await make_keys(intake_db_url, platform)
+    app = intake_test_app(intake_db_url)
     async with LifespanManager(per_request_state(app)) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://intake.test") as http:

@@ -13,6 +13,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, insert, select, text
 from structlog.testing import capture_logs
+from tests.conftest import intake_test_app
 
 from apicore import db as db_module
 from apicore.db import Database, checkpoint_wal, sqlite_file
@@ -115,20 +116,10 @@ def test_only_a_sqlite_file_has_one() -> None:
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_a_service_on_sqlite_checkpoints_from_start_to_shutdown(intake_db_url: str) -> None:
-    from intake_api.app import create_app
-    from intake_api.settings import IntakeSettings
-
     def checkpointers() -> list[asyncio.Task[object]]:
         return [t for t in asyncio.all_tasks() if getattr(t.get_coro(), "__name__", "") == "checkpoint_wal"]
 
-    app = create_app(
-        IntakeSettings(
-            database_url=intake_db_url,
-            outbox_enabled=False,
-            docs_service_url="http://127.0.0.1:9",
-            docs_service_key="unused",
-        )
-    )
+    app = intake_test_app(intake_db_url)
     async with LifespanManager(app):
         running = checkpointers()
         assert len(running) == 1
