@@ -30,6 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.types import TypeDecorator
 
+from apicore.writer_turn import WriterTurn
+
 _log = structlog.get_logger("apicore.db")
 
 # Stable constraint names, so that Alembic migrations can drop and alter them on both databases.
@@ -82,6 +84,10 @@ def utcnow() -> dt.datetime:
 _BUSY_WAIT_SECONDS = 5.0
 """How long a statement waits for another process's write lock before `database is locked`."""
 
+
+BEGIN = "BEGIN IMMEDIATE"
+"""How our SQLite transactions begin: with the write lock, so that no read is upgraded to a
+write mid-transaction (and then refused with SQLITE_BUSY_SNAPSHOT)."""
 
 _BUSY_SNAPSHOT = 517
 """SQLITE_BUSY_SNAPSHOT: the transaction read a snapshot that is gone; waiting cannot help."""
@@ -163,7 +169,15 @@ class _LoopCursor:
             cursor.close()
 
     async def execute(self, sql: str, parameters: Any = None) -> _LoopCursor:
-        await _on_loop(partial(self._run, False, sql, () if parameters is None else parameters))
+        turn = self._connection.writer_turn if sql == BEGIN else None
+        if turn is not None:
+            await turn.take(_BUSY_WAIT_SECONDS)
+        try:
+            await _on_loop(partial(self._run, False, sql, () if parameters is None else parameters))
+        except BaseException:
+            if turn is not None:
+                turn.give_back()  # no transaction began
+            raise
         return self
 
     async def executemany(self, sql: str, parameters: Any) -> _LoopCursor:
@@ -188,16 +202,34 @@ class _LoopCursor:
 
 class _LoopConnection(aiosqlite.Connection):
     """aiosqlite's connection whose statements, commits and rollbacks run on the event loop
-    (`_LoopCursor`); aiosqlite's thread only opens and closes it."""
+    (`_LoopCursor`); aiosqlite's thread only opens and closes it. With a database file, each
+    transaction waits for its turn among our processes first (`writer_turn`)."""
+
+    writer_turn: WriterTurn | None = None
 
     def cursor(self) -> Any:
         return _LoopCursor(self)
 
     async def commit(self) -> None:
-        await _on_loop(self._conn.commit)
+        try:
+            await _on_loop(self._conn.commit)
+        finally:
+            if self.writer_turn is not None:
+                self.writer_turn.give_back()
 
     async def rollback(self) -> None:
-        await _on_loop(self._conn.rollback)
+        try:
+            await _on_loop(self._conn.rollback)
+        finally:
+            if self.writer_turn is not None:
+                self.writer_turn.give_back()
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            if self.writer_turn is not None:
+                self.writer_turn.close()
 
 
 def _loop_creator(database: str) -> Callable[[], Coroutine[Any, Any, _LoopConnection]]:
@@ -210,6 +242,8 @@ def _loop_creator(database: str) -> Callable[[], Coroutine[Any, Any, _LoopConnec
         # must not keep the process alive at exit.
         connection._thread.daemon = True
         await connection
+        if database != ":memory:" and not database.startswith("file:"):
+            connection.writer_turn = WriterTurn(database)
         return connection
 
     return connect
@@ -354,7 +388,7 @@ def create_engine(url: str, *, pool_size: int = 10, timeout: float | None = 30.0
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql(BEGIN)
 
         return engine
     engine = create_async_engine(

@@ -1,0 +1,170 @@
+"""Writers of one SQLite database take turns (`apicore.writer_turn`): a writer waits for the
+turn in the kernel instead of asking SQLite again and again, the turn is never kept by a writer
+that gave up or died, and without a lock file writes go on as SQLite allows."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+from structlog.testing import capture_logs
+
+from apicore import db as db_module
+from apicore.db import Database
+from apicore.writer_turn import LOCK_SUFFIX
+
+METADATA = MetaData()
+ITEMS = Table(
+    "item",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(20), nullable=False, unique=True),
+)
+
+
+@asynccontextmanager
+async def _database(path: Path) -> AsyncIterator[Database]:
+    db = Database.connect(f"sqlite+aiosqlite:///{path}")
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+async def _created(path: Path) -> None:
+    async with _database(path) as db, db.engine.begin() as conn:
+        await conn.run_sync(METADATA.create_all)
+
+
+async def _traced_begins(session: AsyncSession) -> list[str]:
+    """The statements SQLite starts on the session's connection from now on (its trace)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    started: list[str] = []
+    assert raw.driver_connection is not None
+    raw.driver_connection._conn.set_trace_callback(started.append)
+    return started
+
+
+async def _write(db: Database, name: str) -> None:
+    async with db.transaction() as session:
+        await session.execute(insert(ITEMS).values(name=name))
+
+
+async def _names(path: Path) -> list[str]:
+    async with _database(path) as db, db.sessions() as session:
+        return list((await session.execute(select(ITEMS.c.name).order_by(ITEMS.c.id))).scalars())
+
+
+async def test_a_writer_waits_for_its_turn_without_asking_sqlite_again(tmp_path: Path) -> None:
+    path = tmp_path / "items.db"
+    await _created(path)
+    async with _database(path) as holder, _database(path) as waiter:
+        async with waiter.sessions() as probe:
+            started = await _traced_begins(probe)  # the waiter's one pooled connection
+        async with holder.transaction() as session:
+            await session.execute(insert(ITEMS).values(name="first"))
+            assert (tmp_path / f"items.db{LOCK_SUFFIX}").exists()
+            second = asyncio.create_task(_write(waiter, "second"))
+            ticks = 0
+            while ticks < 40:  # 0.2 s: with SQLite's answer alone, several BEGINs by now
+                await asyncio.sleep(0.005)
+                ticks += 1
+            assert not second.done()
+        await asyncio.wait_for(second, 5)
+        # One BEGIN, once the turn came: no SQLITE_BUSY and no back-off (the loop ran on).
+        assert [s for s in started if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE"]
+    assert await _names(path) == ["first", "second"]
+
+
+async def test_a_writer_that_gives_up_does_not_keep_the_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "_BUSY_WAIT_SECONDS", 0.2)
+    path = tmp_path / "items.db"
+    await _created(path)
+    async with _database(path) as holder, _database(path) as late, _database(path) as cancelled:
+        async with holder.transaction() as session:
+            await session.execute(insert(ITEMS).values(name="held"))
+            with pytest.raises(OperationalError, match="database is locked"):
+                await _write(late, "late")
+            waiting = asyncio.create_task(_write(cancelled, "cancelled"))
+            await asyncio.sleep(0.05)
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+        # Both waits were still asleep when the holder let go; neither kept the turn.
+        await asyncio.sleep(0.1)
+        async with _database(path) as third:
+            await asyncio.wait_for(_write(third, "third"), 1)
+        await asyncio.wait_for(_write(late, "late again"), 1)
+        await asyncio.wait_for(_write(cancelled, "cancelled again"), 1)
+    assert await _names(path) == ["held", "third", "late again", "cancelled again"]
+
+
+def test_the_turn_of_a_killed_process_comes_back(tmp_path: Path) -> None:
+    path = tmp_path / "items.db"
+    asyncio.run(_created(path))
+    holder = textwrap.dedent(
+        """
+        import asyncio, sys
+        from sqlalchemy import text
+        from apicore.db import Database
+
+        async def main():
+            db = Database.connect("sqlite+aiosqlite:///" + sys.argv[1])
+            async with db.transaction() as session:
+                await session.execute(text("INSERT INTO item (name) VALUES ('never')"))
+                print("holding", flush=True)
+                await asyncio.sleep(600)
+
+        asyncio.run(main())
+        """
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", holder, str(path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        try:
+            assert process.stdout is not None
+            assert process.stdout.readline().strip() == "holding"
+
+            async def after_the_kill() -> None:
+                async with _database(path) as db:
+                    write = asyncio.create_task(_write(db, "after"))
+                    await asyncio.sleep(0.2)
+                    assert not write.done()
+                    os.kill(process.pid, signal.SIGKILL)
+                    # Well within the 5 s a wait may last: the kernel let go of the dead turn.
+                    await asyncio.wait_for(write, 4)
+
+            asyncio.run(after_the_kill())
+        finally:
+            process.kill()
+            process.wait(10)
+    assert asyncio.run(_names(path)) == ["after"]
+
+
+async def test_without_a_lock_file_writes_go_on_as_sqlite_allows(tmp_path: Path) -> None:
+    path = tmp_path / "items.db"
+    await _created(path)
+    lock = tmp_path / f"items.db{LOCK_SUFFIX}"
+    lock.unlink()
+    lock.mkdir()  # a lock file that cannot be opened
+    with capture_logs() as logs:
+        async with _database(path) as db:
+            await _write(db, "one")
+            await _write(db, "two")
+    warnings = [e for e in logs if e["event"] == "sqlite.writer_turn_unavailable"]
+    assert [w["error"] for w in warnings] == ["IsADirectoryError"]
+    assert await _names(path) == ["one", "two"]
