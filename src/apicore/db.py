@@ -103,9 +103,10 @@ def lock_held_elsewhere(error: BaseException | None) -> bool:
     return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
-async def _on_loop(work: Callable[[], Any]) -> Any:
+async def _on_loop(work: Callable[[], Any], deadline: float | None = None) -> Any:
     """Run `work` (one SQLite call) on the event loop; while another process holds the write
-    lock, wait for it without blocking the loop (backing off from 1 to 50 ms, 5 s at most).
+    lock, wait for it without blocking the loop (backing off from 1 to 50 ms, until `deadline`
+    on the `time.monotonic` clock: 5 s from now by default).
 
     Why on the loop: the process has one SQLite connection, so its statements run one at a
     time whichever thread runs them. Through aiosqlite's thread, every statement was a trip out
@@ -119,7 +120,8 @@ async def _on_loop(work: Callable[[], Any]) -> Any:
     """
     # Running `work` again is safe: SQLite answers BUSY before it changes anything, and inside
     # our transactions (BEGIN IMMEDIATE holds the write lock) only the BEGIN itself can meet it.
-    deadline = time.monotonic() + _BUSY_WAIT_SECONDS
+    if deadline is None:
+        deadline = time.monotonic() + _BUSY_WAIT_SECONDS
     delay = 0.001
     while True:
         try:
@@ -170,10 +172,14 @@ class _LoopCursor:
 
     async def execute(self, sql: str, parameters: Any = None) -> _LoopCursor:
         turn = self._connection.writer_turn if sql == BEGIN else None
+        deadline = None
         if turn is not None:
+            # One 5 s for both waits: our processes' turn, then a foreign writer's lock.
+            deadline = time.monotonic() + _BUSY_WAIT_SECONDS
             await turn.take(_BUSY_WAIT_SECONDS)
         try:
-            await _on_loop(partial(self._run, False, sql, () if parameters is None else parameters))
+            work = partial(self._run, False, sql, () if parameters is None else parameters)
+            await _on_loop(work, deadline)
         except BaseException:
             if turn is not None:
                 turn.give_back()  # no transaction began

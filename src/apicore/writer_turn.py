@@ -48,13 +48,15 @@ class _Wait:
     """One wait for the turn, shared by the loop and the thread that sleeps in `flock`.
 
     Under `guard`: the thread sets `granted` once it holds the lock, unless the loop gave up
-    first (`abandoned`), in which case the thread lets it go at once.
+    first (`abandoned`), in which case the thread lets it go at once; `finished` once it is
+    done with the file descriptor.
     """
 
     done: asyncio.Future[None]
     guard: threading.Lock = field(default_factory=threading.Lock)
     granted: bool = False
     abandoned: bool = False
+    finished: bool = False
 
 
 def _waiter(fd: int, waits: queue.SimpleQueue[_Wait | None]) -> None:
@@ -72,6 +74,7 @@ def _waiter(fd: int, waits: queue.SimpleQueue[_Wait | None]) -> None:
                 fcntl.flock(fd, fcntl.LOCK_UN)
             else:
                 wait.granted = not failed
+            wait.finished = True
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
             wait.done.get_loop().call_soon_threadsafe(_settle, wait.done)
     os.close(fd)
@@ -96,6 +99,7 @@ class WriterTurn:
         self._usable = True
         self._held = False
         self._waits: queue.SimpleQueue[_Wait | None] | None = None
+        self._last: _Wait | None = None
 
     def _descriptor(self) -> int | None:
         if self._fd is None and self._usable:
@@ -124,6 +128,10 @@ class WriterTurn:
         if fd is None or self._held:
             return
         try:
+            if self._last is not None and not self._last.finished:
+                # A wait given up is still asleep in `flock` on this descriptor: a lock taken
+                # here now would be the same lock, let go when that wait ends. Queue behind it.
+                raise BlockingIOError
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             pass
@@ -140,6 +148,7 @@ class WriterTurn:
                 target=_waiter, args=(fd, self._waits), name="sqlite-writer-turn", daemon=True
             ).start()
         wait = _Wait(asyncio.get_running_loop().create_future())
+        self._last = wait
         self._waits.put(wait)
         try:
             await asyncio.wait_for(asyncio.shield(wait.done), timeout)

@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,7 +24,7 @@ from structlog.testing import capture_logs
 
 from apicore import db as db_module
 from apicore.db import Database
-from apicore.writer_turn import LOCK_SUFFIX
+from apicore.writer_turn import LOCK_SUFFIX, WriterTurn
 
 METADATA = MetaData()
 ITEMS = Table(
@@ -168,3 +170,50 @@ async def test_without_a_lock_file_writes_go_on_as_sqlite_allows(tmp_path: Path)
     warnings = [e for e in logs if e["event"] == "sqlite.writer_turn_unavailable"]
     assert [w["error"] for w in warnings] == ["IsADirectoryError"]
     assert await _names(path) == ["one", "two"]
+
+
+async def test_a_turn_taken_as_a_given_up_wait_ends_is_really_held(tmp_path: Path) -> None:
+    path = str(tmp_path / "turns.db")
+    other, ours = WriterTurn(path), WriterTurn(path)
+    try:
+        for _ in range(20):
+            await other.take(1)
+            with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+                await ours.take(0.01)  # given up: its thread still sleeps in flock
+            other.give_back()
+            await ours.take(1)  # at once, while that thread wakes
+            await asyncio.sleep(0.02)  # the given-up wait has ended by now
+            assert ours.held
+            with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+                await other.take(0.01)  # so nobody else may have it
+            ours.give_back()
+            await asyncio.sleep(0.02)
+    finally:
+        other.close()
+        ours.close()
+
+
+async def test_the_turn_and_a_foreign_lock_share_one_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "_BUSY_WAIT_SECONDS", 0.5)
+    path = tmp_path / "items.db"
+    await _created(path)
+    foreign = sqlite3.connect(path, isolation_level=None)  # the sqlite3 shell, say
+    foreign.execute("BEGIN IMMEDIATE")
+    try:
+        async with _database(path) as first, _database(path) as second:
+
+            async def refused(db: Database) -> float:
+                started = time.monotonic()
+                with pytest.raises(OperationalError, match="database is locked"):
+                    await _write(db, "never")
+                return time.monotonic() - started
+
+            waits = await asyncio.gather(refused(first), refused(second))
+        # The second waited for the first's turn, then must not wait another 0.5 s for the
+        # foreign lock: both answer within one wait.
+        assert max(waits) < 0.8, waits
+    finally:
+        foreign.execute("ROLLBACK")
+        foreign.close()
