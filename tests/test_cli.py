@@ -63,3 +63,25 @@ def test_intake_seeds_the_reference_operations_once(tmp_path: Path) -> None:
     assert "rusafa" in first.stdout
     again = run("intake-api", "seed-operations", env=env)
     assert "none" in again.stdout
+
+
+def test_a_busy_database_stops_a_command_with_a_message_and_try_again(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "intake.sqlite"
+    env = {"INTAKE_DATABASE_URL": f"sqlite+aiosqlite:///{path}"}
+    assert run("intake-api", "migrate", env=env).returncode == 0
+    foreign = sqlite3.connect(path, isolation_level=None)  # the sqlite3 shell, say
+    foreign.execute("BEGIN IMMEDIATE")
+    try:
+        refused = run("intake-api", "create-key", "--role", "auditor", "--name", "late", env=env)
+    finally:
+        foreign.execute("ROLLBACK")
+        foreign.close()
+    assert refused.returncode == 75  # EX_TEMPFAIL
+    assert "database is busy" in refused.stderr
+    assert "nothing was changed" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert refused.stdout == ""
+    created = run("intake-api", "create-key", "--role", "auditor", "--name", "late", env=env)
+    assert created.returncode == 0, created.stderr

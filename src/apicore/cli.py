@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
+from sqlalchemy.exc import DBAPIError
 
 from apicore import migrations
 from apicore.auth import Role, create_key, revoke_keys
@@ -22,6 +23,7 @@ from apicore.db import Database
 from apicore.logs import configure_logging
 from apicore.openapi import build_openapi
 from apicore.outbox import DispatcherLock
+from apicore.problems import database_problem
 from apicore.settings import ServiceSettings
 from apicore.tables import PlatformTables
 
@@ -34,6 +36,17 @@ def _key_name(value: str) -> str:
     if not 1 <= len(value) <= 100 or not value.isprintable():
         raise argparse.ArgumentTypeError("a key name is 1 to 100 printable characters")
     return value
+
+
+EXIT_TRY_AGAIN = 75
+"""Exit status of a command the database could not serve for now (busy, unreachable, full):
+`EX_TEMPFAIL` of sysexits.h, "try again later"."""
+
+_OUTAGES = {
+    "database-busy": "the database is busy (another program holds its write lock for over 5 s): try again",
+    "database-unavailable": "the database cannot be reached: check that it runs and try again",
+    "storage-full": "the database's disk is full: free space and try again",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +101,17 @@ class ServiceCLI:
         except (ValidationError, SettingsError) as exc:
             print(f"{self.prog}: invalid setting:\n{exc}", file=sys.stderr)  # noqa: T201
             return 2
+        try:
+            return self._run(args, settings)
+        except DBAPIError as exc:
+            outage = database_problem(exc)
+            if outage is None:
+                raise  # a bug: its traceback is wanted
+            # Not the error's text: it may carry statement parameters (names, IINs).
+            print(f"{self.prog}: {_OUTAGES[outage.slug]}; nothing was changed", file=sys.stderr)  # noqa: T201
+            return EXIT_TRY_AGAIN
+
+    def _run(self, args: argparse.Namespace, settings: ServiceSettings) -> int:
         if args.command == "serve":
             import uvicorn
 

@@ -24,10 +24,12 @@ import httpx
 import structlog
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apicore import driver
 from apicore.db import Database, utcnow
+from apicore.problems import database_problem
 from apicore.requestids import current_request_id, set_request_id
 from apicore.settings import ServiceSettings
 from apicore.tables import PlatformTables
@@ -214,12 +216,26 @@ class Dispatcher:
         """
         try:
             await self._wait_for_lock()
+            # The only dispatcher of this SQLite database: any lease left is a dead process's.
+            leases_to_clear = self.lock.required
             while True:
                 try:
+                    if leases_to_clear:
+                        await self._release_leases(None)
+                        leases_to_clear = False
                     while await self.process_due() > 0:
                         pass
                 except asyncio.CancelledError:
                     raise
+                except DBAPIError as error:
+                    outage = database_problem(error)
+                    if outage is None:
+                        log.exception("outbox.cycle_failed")
+                    else:
+                        # Busy, away or full: the events wait in the table for the next pass.
+                        log.warning(
+                            "outbox.cycle_deferred", reason=outage.slug, error=type(error.orig).__name__
+                        )
                 except Exception:
                     log.exception("outbox.cycle_failed")
                 self.idle.set()
@@ -239,11 +255,8 @@ class Dispatcher:
                 log.info("outbox.standby", reason="another dispatcher holds this SQLite database")
                 standing_by = True
             await asyncio.sleep(max(self.settings.outbox_poll_seconds, 1.0))
-        if self.lock.required:
-            # The only dispatcher of this database: any lease left is a dead process's.
-            await self._release_leases(None)
-            if standing_by:
-                log.info("outbox.active")
+        if standing_by:
+            log.info("outbox.active")
 
     async def _release_leases(self, ids: set[uuid.UUID] | None) -> None:
         """Clear `leased_until` of `ids` (of every pending event when None)."""

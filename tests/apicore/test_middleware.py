@@ -17,7 +17,8 @@ import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
-from tests.conftest import FIXTURES_DIR, ServiceClient, make_keys
+from starlette.types import Message
+from tests.conftest import FIXTURES_DIR, ServiceClient, intake_test_app, make_keys, per_request_state
 
 from apicore.auth import Role
 from apicore.logs import configure_logging
@@ -372,3 +373,62 @@ class TestDatabaseDown:
         assert r.headers["retry-after"].isdigit()
         assert r.headers["content-language"] == "ru"
         assert "nobody" not in r.text
+
+
+class TestClientGone:
+    async def test_a_client_gone_before_its_body_arrived_is_499_not_a_failure(
+        self, capsys: pytest.CaptureFixture[str], intake_db_url: str
+    ) -> None:
+        keys = await make_keys(intake_db_url, platform)
+        app = intake_test_app(intake_db_url)
+        async with LifespanManager(per_request_state(app)) as manager:
+            log_to_captured_stderr()
+            body = json.dumps(distinctive_woman()).encode()
+            # A phone that sent the first bytes of its body and lost its network.
+            arriving: list[Message] = [
+                {"type": "http.request", "body": body[:40], "more_body": True},
+                {"type": "http.disconnect"},
+            ]
+
+            async def receive() -> Message:
+                return arriving.pop(0) if arriving else {"type": "http.disconnect"}
+
+            sent: list[Message] = []
+
+            async def send(message: Message) -> None:
+                sent.append(message)
+
+            scope = {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": "POST",
+                "scheme": "http",
+                "path": "/v1/persons",
+                "raw_path": b"/v1/persons",
+                "query_string": b"",
+                "root_path": "",
+                "headers": [
+                    (b"host", b"intake.test"),
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"authorization", f"Bearer {keys[Role.field_worker]}".encode()),
+                    (b"idempotency-key", str(uuid.uuid4()).encode()),
+                ],
+                "client": ("127.0.0.1", 50000),
+                "server": ("intake.test", 80),
+            }
+            await manager.app(scope, receive, send)
+            assert [m for m in sent if m["type"] == "http.response.start"] == []
+            err = capsys.readouterr().err
+            assert '"request.failed"' not in err
+            [line] = access_lines(err)
+            assert line["status"] == 499
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://intake.test") as http:
+                metrics = (await http.get("/metrics")).text
+                assert 'route="/v1/persons",status="499"} 1.0' in metrics
+                assert 'status="500"' not in metrics
+                reader = {"Authorization": f"Bearer {keys[Role.case_worker]}"}
+                listed = await http.get("/v1/persons", headers=reader)
+                assert listed.json()["items"] == []

@@ -4,6 +4,7 @@ database (the receiving side faked at the HTTP edge with httpx.MockTransport).""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
+from structlog.testing import capture_logs
 from tests.conftest import ServiceClient
 
 from apicore.outbox import (
@@ -310,3 +312,41 @@ async def test_an_attempt_that_hangs_is_cut_off_and_retried_later(intake: Servic
         "attempt timed out",
         None,
     )
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_busy_database_defers_a_pass_with_a_warning_not_a_failure(
+    intake: ServiceClient, intake_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apicore import db as db_module
+
+    monkeypatch.setattr(db_module, "_BUSY_WAIT_SECONDS", 0.1)
+    event_id = await _enqueue(intake)
+    delivered: list[uuid.UUID] = []
+
+    async def deliver(client: httpx.AsyncClient, event: OutboxEvent) -> None:
+        delivered.append(event.id)
+
+    topic = OutboxTopic("test.topic", deliver)
+    # Another program (the sqlite3 shell, say) holds the write lock for a while.
+    foreign = sqlite3.connect(intake_db_url.split("///", 1)[1], isolation_level=None)
+    foreign.execute("BEGIN IMMEDIATE")
+    with capture_logs() as logs:
+        async with httpx.AsyncClient() as client:
+            dispatcher = Dispatcher(
+                intake.db, platform, {topic.name: topic}, client, _settings(outbox_poll_seconds=0.05)
+            )
+            running = asyncio.create_task(dispatcher.run_forever())
+            await _wait_until(lambda: any(e["event"] == "outbox.cycle_deferred" for e in logs))
+            foreign.execute("ROLLBACK")
+            foreign.close()
+            await _wait_until(lambda: delivered == [event_id])
+            running.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await running
+    deferred = [e for e in logs if e["event"] == "outbox.cycle_deferred"]
+    assert {(e["log_level"], e["reason"], e["error"]) for e in deferred} == {
+        ("warning", "database-busy", "OperationalError")
+    }
+    assert not [e for e in logs if e["event"] == "outbox.cycle_failed"]
+    assert await _state(intake, event_id) == ("delivered", 1)
