@@ -68,10 +68,13 @@ class Person(Base):
 
 
 class PersonName(Base):
-    """One name of a person in one script, as typed (NFC), with derived Latin and search keys."""
+    """One name of a person in one script, as typed (NFC), with derived Latin and search keys.
+
+    `search_key` and `skeleton` have no index: searches read their words from
+    `PersonNameToken` (migration intake_0008 dropped the indexes no statement used).
+    """
 
     __tablename__ = "person_name"
-    __table_args__ = (Index(None, "search_key"), Index(None, "skeleton"))
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
