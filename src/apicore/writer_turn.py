@@ -102,6 +102,10 @@ class WriterTurn:
         self._last: _Wait | None = None
 
     def _descriptor(self) -> int | None:
+        if self._fd is not None and not self._same_file(self._fd):
+            # Deleted or replaced (an operator tidying the folder): processes started since
+            # lock the new file, so this connection must too.
+            self.close()
         if self._fd is None and self._usable:
             try:
                 self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -110,6 +114,13 @@ class WriterTurn:
                 self._usable = False
                 _log.warning("sqlite.writer_turn_unavailable", error=type(error).__name__)
         return self._fd
+
+    def _same_file(self, fd: int) -> bool:
+        try:
+            now, ours = os.stat(self._path), os.fstat(fd)
+        except OSError:
+            return False
+        return (now.st_dev, now.st_ino) == (ours.st_dev, ours.st_ino)
 
     @property
     def held(self) -> bool:
@@ -124,8 +135,10 @@ class WriterTurn:
             sqlite3.OperationalError: `database is locked` (SQLITE_BUSY) after `timeout`.
             asyncio.CancelledError: the waiting task was cancelled; the turn is not kept.
         """
+        if self._held:
+            return
         fd = self._descriptor()
-        if fd is None or self._held:
+        if fd is None:
             return
         try:
             if self._last is not None and not self._last.finished:
@@ -177,6 +190,7 @@ class WriterTurn:
         """Give the turn back and close the lock file (after the waiting thread's last wait)."""
         self.give_back()
         fd, self._fd = self._fd, None
+        self._last = None
         if self._waits is not None:
             self._waits.put(None)  # the thread closes `fd` when its waits are over
             self._waits = None

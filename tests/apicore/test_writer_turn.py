@@ -217,3 +217,21 @@ async def test_the_turn_and_a_foreign_lock_share_one_wait(
     finally:
         foreign.execute("ROLLBACK")
         foreign.close()
+
+
+async def test_a_lock_file_deleted_while_in_use_is_followed_to_its_new_one(tmp_path: Path) -> None:
+    path = str(tmp_path / "turns.db")
+    running, started_later = WriterTurn(path), WriterTurn(path)
+    try:
+        await running.take(1)
+        running.give_back()
+        Path(path + LOCK_SUFFIX).unlink()  # an operator tidying the folder
+        await started_later.take(1)  # a process started since: a new lock file
+        with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+            await running.take(0.05)  # the running one now waits on that same file
+        started_later.give_back()
+        await running.take(1)
+        assert running.held
+    finally:
+        running.close()
+        started_later.close()
