@@ -217,15 +217,15 @@ class _LoopConnection(aiosqlite.Connection):
         return _LoopCursor(self)
 
     async def commit(self) -> None:
-        try:
-            await _on_loop(self._conn.commit)
-        finally:
-            if self.writer_turn is not None:
-                self.writer_turn.give_back()
+        await self._end(self._conn.commit)
 
     async def rollback(self) -> None:
+        await self._end(self._conn.rollback)
+
+    async def _end(self, work: Callable[[], Any]) -> None:
+        """End the transaction with `work` (COMMIT or ROLLBACK), then let the next writer go."""
         try:
-            await _on_loop(self._conn.rollback)
+            await _on_loop(work)
         finally:
             if self.writer_turn is not None:
                 self.writer_turn.give_back()

@@ -15,20 +15,13 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import OperationalError
+from tests.support.items import ITEMS, METADATA
 
 from apicore import db as db_module
 from apicore.db import Database
-
-METADATA = MetaData()
-ITEMS = Table(
-    "item",
-    METADATA,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(20), nullable=False, unique=True),
-)
 
 
 async def test_rows_counts_and_generated_keys_come_back(tmp_path: Path) -> None:

@@ -17,22 +17,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from structlog.testing import capture_logs
+from tests.support.items import ITEMS, METADATA
 
 from apicore import db as db_module
 from apicore.db import Database
 from apicore.writer_turn import LOCK_SUFFIX, WriterTurn
-
-METADATA = MetaData()
-ITEMS = Table(
-    "item",
-    METADATA,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(20), nullable=False, unique=True),
-)
 
 
 @asynccontextmanager
