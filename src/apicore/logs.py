@@ -49,7 +49,10 @@ def configure_logging(level: str = "INFO", *, service: str) -> None:
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # One write of the whole line: `print` writes the line, then its newline, and two
+        # worker processes sharing stderr interleaved their lines mid-way (a newcomer trial
+        # found 6 broken lines in 9,304).
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
     # Libraries' own log records (uvicorn, SQLAlchemy, httpx) become JSON lines as well.

@@ -25,6 +25,7 @@ import structlog
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apicore import driver
@@ -236,6 +237,8 @@ class Dispatcher:
                         log.warning(
                             "outbox.cycle_deferred", reason=outage.slug, error=type(error.orig).__name__
                         )
+                except PoolTimeout:  # requests held the process's connections meanwhile
+                    log.warning("outbox.cycle_deferred", reason="database-busy", error="PoolTimeout")
                 except Exception:
                     log.exception("outbox.cycle_failed")
                 self.idle.set()

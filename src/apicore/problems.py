@@ -195,7 +195,7 @@ class DatabaseUnavailable(Problem):
 
 class DatabaseBusy(Problem):
     """The database is there but did not answer in time: every pooled connection stayed in use
-    for the pool's 30 s, another process held SQLite's write lock for 5 s, or a PostgreSQL
+    for the pool's 30 s (SQLite: 5 s), another process held SQLite's write lock for 5 s, or a PostgreSQL
     statement went unanswered for `*_DATABASE_TIMEOUT_SECONDS` (a lock held, or a server that
     stopped answering). Nothing was stored; the client may retry."""
 
@@ -501,8 +501,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, _database_error_handler)
     app.add_exception_handler(ConnectionError, _unreachable_handler)
     # SQLAlchemy's pool timeout (`sqlalchemy.exc.TimeoutError`): every connection stayed in use
-    # for 30 s, e.g. SQLite's one connection waiting on another process's lock while requests
-    # queue behind it. The built-in TimeoutError: a PostgreSQL statement or connection attempt
+    # for 30 s (SQLite: its one connection for 5 s), e.g. waiting on another process's lock
+    # while requests queue behind it. The built-in TimeoutError: a PostgreSQL statement or connection attempt
     # unanswered within `*_DATABASE_TIMEOUT_SECONDS`. The client may retry later.
     for busy in (TimeoutError, PoolTimeout):
         app.add_exception_handler(busy, _busy_handler)

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 from structlog.testing import capture_logs
 from tests.support.items import ITEMS, METADATA
@@ -228,3 +229,29 @@ async def test_a_lock_file_deleted_while_in_use_is_followed_to_its_new_one(tmp_p
     finally:
         running.close()
         started_later.close()
+
+
+async def test_behind_a_long_foreign_lock_a_queued_request_waits_5_s_at_most(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "_BUSY_WAIT_SECONDS", 1.0)
+    monkeypatch.setattr(db_module, "SQLITE_QUEUE_SECONDS", 0.3)
+    path = tmp_path / "items.db"
+    await _created(path)
+    foreign = sqlite3.connect(path, isolation_level=None)  # held for longer than both waits
+    foreign.execute("BEGIN IMMEDIATE")
+    try:
+        async with _database(path) as db:
+            first = asyncio.create_task(_write(db, "first"))
+            await asyncio.sleep(0.05)  # the first holds the one connection, waiting for the lock
+            started = time.monotonic()
+            with pytest.raises(PoolTimeout):  # answered 503 database-busy
+                await _write(db, "queued")
+            waited = time.monotonic() - started
+            assert not first.done()  # not the end of the first's wait: the queue's own limit
+            assert waited < 0.9, waited
+            with pytest.raises(OperationalError, match="database is locked"):
+                await first
+    finally:
+        foreign.execute("ROLLBACK")
+        foreign.close()
