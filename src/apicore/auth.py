@@ -73,10 +73,13 @@ def hash_key(token: str) -> str:
 
 
 def bearer_token(request: Request) -> str | None:
-    """The token of an `Authorization: Bearer` header, or None."""
-    header = request.headers.get("authorization")
-    if not header:
+    """The token of an `Authorization: Bearer` header, or None: also for two or more such
+    headers, since the field is a singleton (RFC 9110, 11.6.2) and a proxy reading one while
+    we read another would disagree about who is asking."""
+    headers = request.headers.getlist("authorization")
+    if len(headers) != 1 or not headers[0]:
         return None
+    header = headers[0]
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None

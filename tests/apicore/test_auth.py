@@ -41,6 +41,20 @@ class TestMissingKey:
         assert r.status_code == 401
         assert r.headers["www-authenticate"] == "Bearer"
 
+    async def test_two_authorization_headers_are_401_whichever_is_valid(self, intake: ServiceClient) -> None:
+        # Authorization is a singleton field (RFC 9110, 11.6.2): a proxy checking one and the
+        # service the other must not disagree about who is asking.
+        valid = f"Bearer {intake.keys[Role.admin]}"
+        for pair in ([valid, "Bearer rk_junk"], ["Bearer rk_junk", valid], [valid, valid]):
+            r = await intake.http.post(
+                "/v1/operations",
+                json=operation_body(),
+                headers=[("Authorization", value) for value in pair],
+            )
+            assert r.status_code == 401, pair
+        listed = await intake.http.get("/v1/operations", headers=intake.auth(Role.admin))
+        assert listed.json()["items"] == []
+
     async def test_write_without_key_changes_nothing(self, intake: ServiceClient) -> None:
         r = await intake.http.post("/v1/operations", json=operation_body())
         assert r.status_code == 401
