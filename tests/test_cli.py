@@ -66,18 +66,13 @@ def test_intake_seeds_the_reference_operations_once(tmp_path: Path) -> None:
 
 
 def test_a_busy_database_stops_a_command_with_a_message_and_try_again(tmp_path: Path) -> None:
-    import sqlite3
+    from tests.support.items import foreign_write_lock
 
     path = tmp_path / "intake.sqlite"
     env = {"INTAKE_DATABASE_URL": f"sqlite+aiosqlite:///{path}"}
     assert run("intake-api", "migrate", env=env).returncode == 0
-    foreign = sqlite3.connect(path, isolation_level=None)  # the sqlite3 shell, say
-    foreign.execute("BEGIN IMMEDIATE")
-    try:
+    with foreign_write_lock(path):
         refused = run("intake-api", "create-key", "--role", "auditor", "--name", "late", env=env)
-    finally:
-        foreign.execute("ROLLBACK")
-        foreign.close()
     assert refused.returncode == 75  # EX_TEMPFAIL
     assert "database is busy" in refused.stderr
     assert "nothing was changed" in refused.stderr

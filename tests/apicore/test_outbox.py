@@ -4,7 +4,6 @@ database (the receiving side faked at the HTTP edge with httpx.MockTransport).""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 from sqlalchemy import select
 from structlog.testing import capture_logs
 from tests.conftest import ServiceClient
+from tests.support.items import foreign_write_lock
 
 from apicore.outbox import (
     Dispatcher,
@@ -328,18 +328,15 @@ async def test_a_busy_database_defers_a_pass_with_a_warning_not_a_failure(
         delivered.append(event.id)
 
     topic = OutboxTopic("test.topic", deliver)
-    # Another program (the sqlite3 shell, say) holds the write lock for a while.
-    foreign = sqlite3.connect(intake_db_url.split("///", 1)[1], isolation_level=None)
-    foreign.execute("BEGIN IMMEDIATE")
     with capture_logs() as logs:
         async with httpx.AsyncClient() as client:
             dispatcher = Dispatcher(
                 intake.db, platform, {topic.name: topic}, client, _settings(outbox_poll_seconds=0.05)
             )
-            running = asyncio.create_task(dispatcher.run_forever())
-            await _wait_until(lambda: any(e["event"] == "outbox.cycle_deferred" for e in logs))
-            foreign.execute("ROLLBACK")
-            foreign.close()
+            # Another program (the sqlite3 shell, say) holds the write lock for a while.
+            with foreign_write_lock(intake_db_url.split("///", 1)[1]):
+                running = asyncio.create_task(dispatcher.run_forever())
+                await _wait_until(lambda: any(e["event"] == "outbox.cycle_deferred" for e in logs))
             await _wait_until(lambda: delivered == [event_id])
             running.cancel()
             with pytest.raises(asyncio.CancelledError):

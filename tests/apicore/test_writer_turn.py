@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 from structlog.testing import capture_logs
-from tests.support.items import ITEMS, METADATA
+from tests.support.items import ITEMS, METADATA, foreign_write_lock
 
 from apicore import db as db_module
 from apicore.db import Database
@@ -193,9 +193,7 @@ async def test_the_turn_and_a_foreign_lock_share_one_wait(
     monkeypatch.setattr(db_module, "_BUSY_WAIT_SECONDS", 0.5)
     path = tmp_path / "items.db"
     await _created(path)
-    foreign = sqlite3.connect(path, isolation_level=None)  # the sqlite3 shell, say
-    foreign.execute("BEGIN IMMEDIATE")
-    try:
+    with foreign_write_lock(path):
         async with _database(path) as first, _database(path) as second:
 
             async def refused(db: Database) -> float:
@@ -205,12 +203,9 @@ async def test_the_turn_and_a_foreign_lock_share_one_wait(
                 return time.monotonic() - started
 
             waits = await asyncio.gather(refused(first), refused(second))
-        # The second waited for the first's turn, then must not wait another 0.5 s for the
-        # foreign lock: both answer within one wait.
-        assert max(waits) < 0.8, waits
-    finally:
-        foreign.execute("ROLLBACK")
-        foreign.close()
+    # The second waited for the first's turn, then must not wait another 0.5 s for the
+    # foreign lock: both answer within one wait.
+    assert max(waits) < 0.8, waits
 
 
 async def test_a_lock_file_deleted_while_in_use_is_followed_to_its_new_one(tmp_path: Path) -> None:
@@ -238,9 +233,7 @@ async def test_behind_a_long_foreign_lock_a_queued_request_waits_5_s_at_most(
     monkeypatch.setattr(db_module, "SQLITE_QUEUE_SECONDS", 0.3)
     path = tmp_path / "items.db"
     await _created(path)
-    foreign = sqlite3.connect(path, isolation_level=None)  # held for longer than both waits
-    foreign.execute("BEGIN IMMEDIATE")
-    try:
+    with foreign_write_lock(path):  # held for longer than both waits
         async with _database(path) as db:
             first = asyncio.create_task(_write(db, "first"))
             await asyncio.sleep(0.05)  # the first holds the one connection, waiting for the lock
@@ -252,6 +245,3 @@ async def test_behind_a_long_foreign_lock_a_queued_request_waits_5_s_at_most(
             assert waited < 0.9, waited
             with pytest.raises(OperationalError, match="database is locked"):
                 await first
-    finally:
-        foreign.execute("ROLLBACK")
-        foreign.close()
