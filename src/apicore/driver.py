@@ -49,7 +49,7 @@ class _Compiled:
     fixed: dict[str, Any]
     processors: tuple[Callable[[Any], Any] | None, ...]
     results: tuple[Callable[[Any], Any] | None, ...] = ()
-    """Result processors of a SELECT's columns, in order."""
+    """Result processors of a SELECT's columns (or of a RETURNING clause), in order."""
 
     def values(self, params: Row) -> list[Any]:
         """The positional values for `params` (dict by parameter name).
@@ -86,7 +86,8 @@ def _compile(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> 
     # Values fixed in the statement itself (`state = 'in_flight'` becomes a parameter).
     fixed = {name: binds[name].effective_value for name in names if name not in keys}
     processors = tuple(_processor(dialect, binds[name].type) for name in names)
-    selected = getattr(statement, "selected_columns", ())
+    # A SELECT's columns, or the RETURNING columns of an INSERT, UPDATE or DELETE.
+    selected = getattr(statement, "exported_columns", ())
     results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in selected)
     return _Compiled(compiled.string, names, fixed, processors, results)
 
@@ -274,9 +275,10 @@ async def execute(session: AsyncSession, statement: Executable, params: Row) -> 
 
 
 async def fetch_all(session: AsyncSession, statement: Executable, params: Row) -> list[Sequence[Any]]:
-    """Run a SELECT built once with `bindparam`s in the session's transaction; its rows, each
-    indexable by the position of the statement's selected columns, with the values SQLAlchemy
-    would give (UUIDs, dates, UTC datetimes, JSON decoded).
+    """Run a SELECT (or a statement with RETURNING) built once with `bindparam`s in the
+    session's transaction; its rows, each indexable by the position of the statement's
+    selected (or returned) columns, with the values SQLAlchemy would give (UUIDs, dates, UTC
+    datetimes, JSON decoded).
 
     Raises:
         DBAPIError: the database refused it.

@@ -133,6 +133,16 @@ async def test_selected_rows_equal_what_the_session_returns(db: Database) -> Non
     assert none == []
 
 
+async def test_returned_columns_come_back_as_the_session_gives_them(db: Database) -> None:
+    parent = _row("r", doc={"x": 1}, flag=False, state="active", count=0)
+    returning = PARENT.insert().returning(PARENT.c.id, PARENT.c.at, PARENT.c.doc, PARENT.c.born_on)
+    async with db.transaction() as session:
+        got = await driver.fetch_all(session, returning, parent)
+    assert [tuple(r) for r in got] == [(parent["id"], AT, {"x": 1}, parent["born_on"])]
+    assert isinstance(got[0][0], uuid.UUID)
+    assert got[0][1].tzinfo == dt.UTC
+
+
 async def test_a_first_statement_rolls_back_with_the_session(db: Database) -> None:
     # On PostgreSQL SQLAlchemy begins the driver's transaction lazily: a statement of ours that
     # comes first must still be inside it.

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import BindParameter, Select, Table, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -206,11 +207,11 @@ class Registration:
 
 
 def prepare_registration(
-    body: PersonCreate, operation_id: uuid.UUID, fingerprint: str, principal: Principal | None
+    body: PersonCreate, operation_id: uuid.UUID | None, fingerprint: str, principal: Principal | None
 ) -> Registration:
-    """The rows of a registration already checked against the database (operation known): the
-    person, its names and search words, the document need its category calls for with the
-    outbox event announcing it, and its first status event. No I/O."""
+    """The rows of a registration: the person, its names and search words, the document need
+    its category calls for with the outbox event announcing it, and its first status event.
+    No I/O. `operation_id` None: `register` reads it as it inserts the person row."""
     person = _new_person(body, operation_id, fingerprint)
     person_id = person["id"]
     names = [
@@ -285,8 +286,10 @@ async def register(
     has no idempotency key still gets one person. A new person is returned read-only
     (`Registration.shown`).
 
-    Statements: the operation's id, the person row (`ON CONFLICT DO NOTHING`), then one INSERT
-    per table of the rest.
+    Statements: the person row, its operation's id read by the same INSERT (`INSERT ...
+    SELECT ... FROM operation`, `ON CONFLICT DO NOTHING`), then one INSERT per table of the
+    rest. Only when that row is not written is the operation looked up on its own, to tell an
+    unknown operation from a taken id or IIN.
 
     Returns:
         `(person, created)`.
@@ -297,41 +300,85 @@ async def register(
         IINTaken: another person holds this IIN.
     """
     fingerprint = body_fingerprint(raw)
-    operation_id = await operation_service.id_of(session, body.operation)
-    errors = registration_errors(body, operation_id)
+    errors = _rule_errors(body)
     if errors:
-        raise ValidationFailed(errors=errors)
-    assert operation_id is not None
-    registration = prepare_registration(body, operation_id, fingerprint, audit.principal)
+        # Refused before any write; an unknown operation is named beside the other errors.
+        operation_id = await operation_service.id_of(session, body.operation)
+        raise ValidationFailed(errors=_with_operation(errors, operation_id))
+    registration = prepare_registration(body, None, fingerprint, audit.principal)
     # The person row first, unless its id or IIN is taken: no SELECT before, no savepoint
     # around, and a concurrent registration of the same id waits for ours, then finds it.
-    if await driver.insert_rows(session, _table(Person), [registration.person], unless_taken=True) != 1:
+    operation_id = await _insert_person(session, registration.person, body.operation)
+    if operation_id is None:
+        if await operation_service.id_of(session, body.operation) is None:
+            raise ValidationFailed(errors=_with_operation([], None))
         existing = await find(session, body.id) if body.id is not None else None
         if existing is not None:
             return _same_or_conflict(existing, fingerprint), False
         raise IINTaken
+    registration.person["operation_id"] = operation_id
     await store_registrations(session, tables, [registration], audit=audit, person_written=True)
     return registration.shown, True
+
+
+async def _insert_person(session: AsyncSession, person: dict[str, Any], operation: str) -> uuid.UUID | None:
+    """Insert `person` (its `operation_id` aside) under the operation with code `operation`, in
+    one statement; the operation's id, or None when nothing was written (no such operation, or
+    the id or IIN is taken)."""
+    keys = tuple(k for k in person if k != "operation_id")
+    statement = _person_under_operation(session.get_bind().dialect.name, keys)
+    params = {f"p_{k}": person[k] for k in keys} | {"p__operation": operation}
+    rows = await driver.fetch_all(session, statement, params)
+    return rows[0][0] if rows else None
+
+
+@functools.cache
+def _person_under_operation(dialect: str, keys: tuple[str, ...]) -> Any:
+    """`INSERT INTO person (keys..., operation_id) SELECT :p_key..., operation.id FROM operation
+    WHERE code = :p__operation ON CONFLICT DO NOTHING RETURNING operation_id`, built once per
+    dialect and key set. The WHERE clause is also what SQLite needs to read `ON CONFLICT` as
+    the upsert clause of an `INSERT ... SELECT` (SQLite's documentation, "UPSERT")."""
+    person = _table(Person)
+    source = select(*(bindparam(f"p_{k}", type_=person.c[k].type) for k in keys), _OPERATION.c.id).where(
+        _OPERATION.c.code == bindparam("p__operation", type_=_OPERATION.c.code.type)
+    )
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(person)
+        .from_select([*keys, "operation_id"], source)
+        .on_conflict_do_nothing()
+        .returning(person.c.operation_id)
+    )
 
 
 def registration_errors(body: PersonCreate, operation_id: uuid.UUID | None) -> list[FieldError]:
     """What refuses a registration before the database is asked about its id and IIN: an
     unknown operation, or category, sex and dates that do not fit (`rules.category_errors`)."""
-    errors = rules.category_errors(
+    return _with_operation(_rule_errors(body), operation_id)
+
+
+def _rule_errors(body: PersonCreate) -> list[FieldError]:
+    """Category, sex and dates that do not fit (`rules.category_errors`); no I/O."""
+    return rules.category_errors(
         category=body.category,
         sex=body.sex,
         birth=body.birth_date,
         arrival=body.arrival_date,
         today=utcnow().date(),
     )
-    if operation_id is None:
-        errors.insert(0, FieldError("operation", "unknown_operation"))
-    return errors
+
+
+def _with_operation(errors: list[FieldError], operation_id: uuid.UUID | None) -> list[FieldError]:
+    """`errors`, led by `unknown_operation` when the operation was not found."""
+    return errors if operation_id is not None else [FieldError("operation", "unknown_operation"), *errors]
 
 
 def _table(model: type[Any]) -> Table:
     """A mapped class's table, for Core statements."""
     return cast(Table, model.__table__)
+
+
+_OPERATION = _table(Operation)
 
 
 def status_row(
@@ -367,7 +414,7 @@ def _same_or_conflict(existing: Person, fingerprint: str) -> Person:
     return existing
 
 
-def _new_person(body: PersonCreate, operation_id: uuid.UUID, fingerprint: str) -> dict[str, Any]:
+def _new_person(body: PersonCreate, operation_id: uuid.UUID | None, fingerprint: str) -> dict[str, Any]:
     """The `person` row of a registration."""
     now = utcnow()
     consent = body.consent
@@ -389,7 +436,7 @@ def _new_person(body: PersonCreate, operation_id: uuid.UUID, fingerprint: str) -
         "consent_tracing": consent.tracing if consent else None,
         "consent_sharing": consent.sharing if consent else None,
         "consent_given_by": consent.given_by if consent else None,
-        "warnings": rules.name_warnings([(n.given, n.family, n.patronymic) for n in body.names])
+        "warnings": rules.name_warnings([(n.script, n.given, n.family, n.patronymic) for n in body.names])
         + rules.iin_warnings(body.iin, body.birth_date, body.sex),
         "intake_fingerprint": fingerprint,
         "version": 1,
