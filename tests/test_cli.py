@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import BACKENDS
 
 SCRIPTS = ["intake-api", "docs-service"]
 
@@ -80,3 +83,34 @@ def test_a_busy_database_stops_a_command_with_a_message_and_try_again(tmp_path: 
     assert refused.stdout == ""
     created = run("intake-api", "create-key", "--role", "auditor", "--name", "late", env=env)
     assert created.returncode == 0, created.stderr
+
+
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="needs TEST_POSTGRES_URL (always set in CI)")
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_postgresql_statement_that_times_out_stops_a_command_with_a_message(intake_db_url: str) -> None:
+    """A lock held by another session outlasts `INTAKE_DATABASE_TIMEOUT_SECONDS`: a message and
+    75, no traceback, no key; once the lock is gone the same command works."""
+    import asyncpg
+
+    from tests.support.databases import _asyncpg_dsn
+
+    env = {"INTAKE_DATABASE_URL": intake_db_url, "INTAKE_DATABASE_TIMEOUT_SECONDS": "1"}
+
+    async def locked_while(command: list[str]) -> subprocess.CompletedProcess[str]:
+        holder = await asyncpg.connect(_asyncpg_dsn(intake_db_url))
+        try:
+            async with holder.transaction():
+                await holder.execute("LOCK TABLE api_key IN ACCESS EXCLUSIVE MODE")
+                return await asyncio.to_thread(run, "intake-api", *command, env=env)
+        finally:
+            await holder.close()
+
+    refused = asyncio.run(locked_while(["create-key", "--role", "auditor", "--name", "late"]))
+    assert refused.returncode == 75, refused.stderr
+    assert "did not answer in time" in refused.stderr
+    assert "nothing was changed" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    created = run("intake-api", "create-key", "--role", "auditor", "--name", "late", env=env)
+    assert created.returncode == 0, created.stderr
+    revoked = run("intake-api", "revoke-key", "--name", "late", env=env)
+    assert "revoked 1 key" in revoked.stdout  # the refused attempt left no key behind

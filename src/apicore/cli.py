@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from apicore import migrations
 from apicore.auth import Role, create_key, revoke_keys
@@ -47,6 +48,8 @@ _OUTAGES = {
     "database-unavailable": "the database cannot be reached: check that it runs and try again",
     "storage-full": "the database's disk is full: free space and try again",
 }
+
+_NO_ANSWER = "the database did not answer in time (see *_DATABASE_TIMEOUT_SECONDS): try again"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,12 @@ class ServiceCLI:
                 raise  # a bug: its traceback is wanted
             # Not the error's text: it may carry statement parameters (names, IINs).
             print(f"{self.prog}: {_OUTAGES[outage.slug]}; nothing was changed", file=sys.stderr)  # noqa: T201
+            return EXIT_TRY_AGAIN
+        except (TimeoutError, PoolTimeout):
+            # PostgreSQL did not answer within `*_DATABASE_TIMEOUT_SECONDS` (a lock held by
+            # another session, a server that stopped answering); the transaction is gone with
+            # its connection.
+            print(f"{self.prog}: {_NO_ANSWER}; nothing was changed", file=sys.stderr)  # noqa: T201
             return EXIT_TRY_AGAIN
 
     def _run(self, args: argparse.Namespace, settings: ServiceSettings) -> int:
@@ -182,7 +191,7 @@ class ServiceCLI:
             await stop.wait()
 
     async def _create_key(self, settings: ServiceSettings, role: Role, name: str) -> str:
-        db = Database.connect(settings.database_url)
+        db = Database.connect(settings.database_url, timeout=settings.database_timeout_seconds)
         try:
             async with db.transaction() as session:
                 _key_id, token = await create_key(session, self.tables, role=role, name=name)
@@ -191,7 +200,7 @@ class ServiceCLI:
         return token
 
     async def _mint_dev_keys(self, settings: ServiceSettings, prefix: str) -> dict[Role, str]:
-        db = Database.connect(settings.database_url)
+        db = Database.connect(settings.database_url, timeout=settings.database_timeout_seconds)
         try:
             async with db.transaction() as session:
                 minted = {}
@@ -204,7 +213,7 @@ class ServiceCLI:
             await db.dispose()
 
     async def _revoke(self, settings: ServiceSettings, name: str) -> int:
-        db = Database.connect(settings.database_url)
+        db = Database.connect(settings.database_url, timeout=settings.database_timeout_seconds)
         try:
             async with db.transaction() as session:
                 return await revoke_keys(session, self.tables, name=name)

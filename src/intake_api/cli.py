@@ -18,7 +18,7 @@ from intake_api.settings import IntakeSettings
 
 
 async def _seed_operations(settings: ServiceSettings) -> list[str]:
-    db = Database.connect(settings.database_url)
+    db = Database.connect(settings.database_url, timeout=settings.database_timeout_seconds)
     try:
         async with db.transaction() as session:
             return await operation_service.ensure_reference_operations(

@@ -344,7 +344,7 @@ async def run(settings: IntakeSettings, *, fix: bool) -> Outcome:
     Raises:
         DocsUnreachable: the documents service did not answer.
     """
-    db = Database.connect(settings.database_url)
+    db = Database.connect(settings.database_url, timeout=settings.database_timeout_seconds)
     try:
         async with httpx.AsyncClient(timeout=settings.http_timeout_seconds) as client:
             requests = await fetch_requests(client, settings)
