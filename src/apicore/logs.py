@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
+import time
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import structlog
@@ -81,3 +82,34 @@ def configure_logging(level: str = "INFO", *, service: str) -> None:
     access.disabled = True
     # httpx logs every request's URL at INFO; our own lines say what was delivered.
     logging.getLogger("httpx").setLevel(max(numeric, logging.WARNING))
+
+
+class Throttle:
+    """Lets a recurring event through at most once per `seconds` (per process); the next line
+    that goes through carries `repeated`, how many were held back since the last one.
+
+    For outages that answer every request with the same problem (a full disk, a busy or
+    unreachable database): under load, one line per request buried the log (about 3,000
+    error lines in 14 s, a newcomer trial). Each request is still counted in `/metrics`.
+
+    Use: `throttle(log.error, "database.storage_full", error="...")`.
+    """
+
+    def __init__(self, seconds: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._last: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+
+    def __call__(self, emit: Callable[..., Any], event: str, **fields: Any) -> bool:
+        """Log `event` with `fields` through `emit` unless it went through less than `seconds`
+        ago; True when it was logged."""
+        now = self._clock()
+        last = self._last.get(event)
+        if last is not None and now - last < self.seconds:
+            self._held[event] = self._held.get(event, 0) + 1
+            return False
+        self._last[event] = now
+        held = self._held.pop(event, 0)
+        emit(event, **fields, **({"repeated": held} if held else {}))
+        return True

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apicore import driver
 from apicore.db import Database, utcnow
-from apicore.problems import database_problem
+from apicore.problems import DatabaseBusy, database_problem
 from apicore.requestids import current_request_id, set_request_id
 from apicore.settings import ServiceSettings
 from apicore.tables import PlatformTables
@@ -238,7 +238,7 @@ class Dispatcher:
                             "outbox.cycle_deferred", reason=outage.slug, error=type(error.orig).__name__
                         )
                 except PoolTimeout:  # requests held the process's connections meanwhile
-                    log.warning("outbox.cycle_deferred", reason="database-busy", error="PoolTimeout")
+                    log.warning("outbox.cycle_deferred", reason=DatabaseBusy.slug, error="PoolTimeout")
                 except Exception:
                     log.exception("outbox.cycle_failed")
                 self.idle.set()

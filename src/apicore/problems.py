@@ -27,9 +27,12 @@ from starlette.routing import Match
 
 from apicore.db import lock_held_elsewhere
 from apicore.i18n import LazyText, _l, _nl, current_locale
+from apicore.logs import Throttle
 from apicore.requestids import current_request_id
 
 log = structlog.get_logger("apicore.problems")
+_outages = Throttle(seconds=10.0)
+"""An outage answers every request alike: its log line at most every 10 s, with a count."""
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:returnee-registry:problem:"
@@ -429,13 +432,13 @@ async def _stale_handler(request: Request, exc: Exception) -> Response:
 
 async def _unreachable_handler(request: Request, exc: Exception) -> Response:
     # The database (or its network) failed us: a transient 503 the client may retry, not a 500.
-    log.warning("database.unreachable", error=type(exc).__name__)
+    _outages(log.warning, "database.unreachable", error=type(exc).__name__)
     return DatabaseUnavailable().to_response(_instance(request))
 
 
 async def _busy_handler(request: Request, exc: Exception) -> Response:
     # No connection came free, or a statement got no answer, in time: a 503 the client may retry.
-    log.warning("database.busy", error=type(exc).__name__)
+    _outages(log.warning, "database.busy", error=type(exc).__name__)
     return DatabaseBusy().to_response(_instance(request))
 
 
@@ -479,12 +482,13 @@ async def _database_error_handler(request: Request, exc: Exception) -> Response:
     problem = database_problem(exc)
     if problem is None:
         raise exc  # not an outage: the middleware logs it and answers 500
+    error = type(exc.orig).__name__
     if isinstance(problem, StorageFull):
-        log.error("database.storage_full", error=type(exc.orig).__name__)
+        _outages(log.error, "database.storage_full", error=error)
     elif isinstance(problem, DatabaseBusy):
-        log.warning("database.busy", error=type(exc.orig).__name__)
+        _outages(log.warning, "database.busy", error=error)
     else:
-        log.warning("database.unreachable", error=type(exc.orig).__name__)
+        _outages(log.warning, "database.unreachable", error=error)
     return problem.to_response(_instance(request))
 
 

@@ -21,7 +21,10 @@ from fastapi import APIRouter
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from structlog.testing import capture_logs
 
+from apicore import problems
+from apicore.logs import Throttle
 from apicore.problems import PROBLEM_JSON, DatabaseBusy, DatabaseUnavailable, StorageFull, database_problem
 from apicore.service import create_service_app
 from intake_api.models import platform
@@ -193,3 +196,44 @@ class TestAnswers:
         r = await app.get("/fail/undefined_table")
         assert r.status_code == 500
         assert r.json()["type"].endswith(":internal-error")
+
+
+class TestOutageLogs:
+    """An outage answers every request alike; its log line comes at most every 10 s, with a
+    count of the lines held back, so that a full disk under load does not bury the log."""
+
+    def test_a_throttle_lets_one_line_through_per_window_and_counts_the_rest(self) -> None:
+        now = [100.0]
+        lines: list[tuple[str, dict[str, object]]] = []
+        throttle = Throttle(seconds=10.0, clock=lambda: now[0])
+
+        def emit(event: str, **fields: object) -> None:
+            lines.append((event, fields))
+
+        passed = [throttle(emit, "database.storage_full", error="E") for _ in range(5)]
+        other = throttle(emit, "database.busy", error="B")  # another event has its own window
+        now[0] += 9.9
+        throttle(emit, "database.storage_full", error="E")
+        now[0] += 0.2
+        throttle(emit, "database.storage_full", error="E")
+        assert passed == [True, False, False, False, False]
+        assert other is True
+        assert lines == [
+            ("database.storage_full", {"error": "E"}),
+            ("database.busy", {"error": "B"}),
+            ("database.storage_full", {"error": "E", "repeated": 5}),
+        ]
+
+    async def test_many_requests_in_an_outage_leave_one_line_each_answered(
+        self, app: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(problems, "_outages", Throttle(seconds=10.0))
+        with capture_logs() as logs:
+            answers = [await app.get("/fail/sqlite_disk_full") for _ in range(50)]
+            busy = [await app.get("/pool-timeout") for _ in range(20)]
+        assert [r.status_code for r in answers + busy] == [503] * 70
+        outages = [e for e in logs if e["event"].startswith("database.")]
+        assert [(e["event"], e["log_level"]) for e in outages] == [
+            ("database.storage_full", "error"),
+            ("database.busy", "warning"),
+        ]
