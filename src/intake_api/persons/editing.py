@@ -99,7 +99,7 @@ def _touch(person: Person) -> None:
 def _recompute_warnings(person: Person) -> None:
     birth = PartialDate.from_stored(person.birth_on, person.birth_precision)  # type: ignore[arg-type]
     person.warnings = rules.name_warnings(
-        [(n.given, n.family, n.patronymic) for n in person.names]
+        [(n.script, n.given, n.family, n.patronymic) for n in person.names]
     ) + rules.iin_warnings(person.iin, birth, person.sex)
 
 

@@ -113,6 +113,29 @@ def mixed_script_words(text: str) -> list[str]:
     return mixed
 
 
+SCRIPT_NAMES = {"Latn": "LATIN", "Cyrl": "CYRILLIC", "Arab": "ARABIC"}
+"""ISO 15924 codes of the scripts a name is written in, with the first word of the Unicode
+names of their letters."""
+
+
+def letters_outside(text: str, script: str) -> str:
+    """The letters of `text` that are not of `script` (ISO 15924: `Latn`, `Cyrl`, `Arab`), in
+    order: "Иванов" tagged `Latn` gives "Иванов", "Ivanov" gives "".
+
+    Letters only (Unicode categories Lu, Ll, Lt, Lo): marks, digits, spaces, hyphens and
+    apostrophes, and modifier letters such as ʼ, belong to no script here. A letter's script
+    is the first word of its Unicode name (`LATIN SMALL LETTER DOTLESS I`, `ARABIC LETTER
+    FARSI YEH`), as for `mixed_script_words`.
+    """
+    expected = SCRIPT_NAMES[script]
+    return "".join(
+        ch for ch in text if unicodedata.category(ch) in _SCRIPT_LETTER_CATEGORIES and _script(ch) != expected
+    )
+
+
+_SCRIPT_LETTER_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lo"})
+
+
 def search_key(text: str) -> str:
     """Romanised key that brings spellings of one name in different scripts close together.
 

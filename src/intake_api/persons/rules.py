@@ -12,7 +12,7 @@ from apicore.i18n import _l
 from apicore.identifiers.iin import iin_birth_facts
 from apicore.partial_dates import PartialDate, age_in_full_years_range
 from apicore.problems import FieldError, register_field_message
-from intake_api.persons.names import mixed_script_words
+from intake_api.persons.names import letters_outside, mixed_script_words
 
 ADULT_AGE = 18
 """Age of majority (Civil Code of the Republic of Kazakhstan, art. 17)."""
@@ -31,6 +31,9 @@ register_field_message("arrival_in_future", _l("The arrival date is in the futur
 
 WARNING_MESSAGES = {
     "mixed_script": _l("A word mixes Cyrillic and Latin letters: check for a keyboard slip."),
+    "script_mismatch": _l(
+        "Letters of this name are not in the script it is marked with: check the script or the spelling."
+    ),
     "iin_mismatch": _l(
         "The IIN's digits do not match the birth date or sex. "
         "This has been allowed since 2013, but check the number."
@@ -61,13 +64,23 @@ def category_errors(
     return errors
 
 
-def name_warnings(names: Sequence[tuple[str | None, str | None, str | None]]) -> list[dict[str, str]]:
-    """`mixed_script` warnings for `(given, family, patronymic)` triples, by position."""
+def name_warnings(
+    names: Sequence[tuple[str, str | None, str | None, str | None]],
+) -> list[dict[str, str]]:
+    """Warnings for `(script, given, family, patronymic)` tuples, by position:
+    `mixed_script` for a word that mixes Cyrillic and Latin letters, else `script_mismatch`
+    for letters outside the script the name is marked with ("Иванов" marked `Latn`). Kept
+    and flagged, not refused: a phone may have picked the wrong script, and the name as
+    typed is what the field team saw."""
     found = []
-    for i, parts in enumerate(names):
+    for i, (script, *parts) in enumerate(names):
         for part, value in zip(("given", "family", "patronymic"), parts, strict=True):
-            if value and mixed_script_words(value):
+            if not value:
+                continue
+            if mixed_script_words(value):
                 found.append({"code": "mixed_script", "field": f"names.{i}.{part}"})
+            elif letters_outside(value, script):
+                found.append({"code": "script_mismatch", "field": f"names.{i}.{part}"})
     return found
 
 

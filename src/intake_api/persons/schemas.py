@@ -190,7 +190,7 @@ class NameRead(ResponseModel):
 class Warning(ResponseModel):
     """Something a person should check; not a refusal."""
 
-    code: str = Field(description="`mixed_script`, `iin_mismatch`.")
+    code: str = Field(description="`mixed_script`, `script_mismatch`, `iin_mismatch`.")
     field: str = Field(description="Dotted path into the body.")
     message: str
 

@@ -6,6 +6,7 @@ from intake_api.persons.names import (
     NameKeys,
     consonant_skeleton,
     derive_name_keys,
+    letters_outside,
     mixed_script_words,
     search_key,
     suggest_latin,
@@ -30,6 +31,28 @@ class TestMixedScriptWords:
     )
     def test_flags_words_mixing_cyrillic_and_latin(self, text: str, mixed: list[str]) -> None:
         assert mixed_script_words(text) == mixed
+
+
+class TestLettersOutside:
+    @pytest.mark.parametrize(
+        ("text", "script", "outside"),
+        [
+            ("Ivanov", "Latn", ""),
+            ("Иванов", "Latn", "Иванов"),
+            ("김민준", "Latn", "김민준"),  # Hangul tagged Latin: a wrong script on the phone
+            ("Şükür Ömer-Dağlı Sırrı", "Latn", ""),  # Latin letters with marks, dotless i
+            ("Mahmud ʼAli", "Latn", ""),  # a modifier letter apostrophe is in no script here
+            ("Жұмабаева Һасан", "Cyrl", ""),  # Kazakh letters are Cyrillic
+            ("Zhumabaeva", "Cyrl", "Zhumabaeva"),
+            ("عَائِشَة بنت محمّد", "Arab", ""),  # harakat and shadda are marks, not letters
+            ("یاسمین", "Arab", ""),  # Farsi yeh
+            ("ﻋﺎﺋﺸﺔ", "Arab", ""),  # presentation forms are Arabic letters too
+            ("Aisha عائشة", "Arab", "Aisha"),
+            ("Ахметова 2", "Cyrl", ""),  # digits are no letters
+        ],
+    )
+    def test_names_the_letters_not_of_the_names_script(self, text: str, script: str, outside: str) -> None:
+        assert letters_outside(text, script) == outside
 
 
 class TestSuggestLatin:

@@ -131,6 +131,28 @@ class TestRegisterReturnee:
             assert [(w["code"], w["field"]) for w in warnings] == [(code, field)]
             assert warnings[0]["message"]
 
+    async def test_letters_outside_a_names_script_are_a_warning_in_the_callers_language(
+        self, intake: ServiceClient
+    ) -> None:
+        await seed_operations(intake)
+        messages = {}
+        for lang in ("kk", "ru", "ar"):
+            body = copy.deepcopy(fixture_request("ru", 0)["body"])
+            body.pop("id", None)
+            body["iin"] = None
+            body["names"].append({"script": "Latn", "kind": "alias", "given": "김민준", "family": "Kim"})
+            r = await intake.http.post(
+                "/v1/persons", json=body, headers={"Accept-Language": lang, **intake.auth(Role.field_worker)}
+            )
+            assert r.status_code == 201, r.text
+            position = len(body["names"]) - 1
+            warnings = r.json()["warnings"]
+            expected = [("script_mismatch", f"names.{position}.given")]
+            assert [(w["code"], w["field"]) for w in warnings] == expected
+            assert r.json()["names"][position]["given"] == "김민준"  # kept as typed
+            messages[lang] = warnings[0]["message"]
+        assert len(set(messages.values())) == 3, messages
+
     async def test_unknown_field_is_refused_naming_it(self, intake: ServiceClient) -> None:
         await seed_operations(intake)
         req = fixture_request("ar", 5)
