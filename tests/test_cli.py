@@ -114,3 +114,17 @@ def test_a_postgresql_statement_that_times_out_stops_a_command_with_a_message(in
     assert created.returncode == 0, created.stderr
     revoked = run("intake-api", "revoke-key", "--name", "late", env=env)
     assert "revoked 1 key" in revoked.stdout  # the refused attempt left no key behind
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:1", "nosuchhost.invalid"])
+@pytest.mark.parametrize(("script", "prefix"), [("intake-api", "INTAKE_"), ("docs-service", "DOCS_")])
+def test_an_unreachable_postgresql_stops_a_command_with_a_message(
+    script: str, prefix: str, host: str
+) -> None:
+    """A refused port and a host name that does not resolve: asyncpg raises both unwrapped
+    (`ConnectionRefusedError`, `socket.gaierror`); a message and 75, not a traceback and 1."""
+    env = {f"{prefix}DATABASE_URL": f"postgresql+asyncpg://u:p@{host}/registry"}
+    refused = run(script, "create-key", "--role", "auditor", "--name", "x", env=env)
+    assert refused.returncode == 75, refused.stderr
+    assert "cannot be reached" in refused.stderr
+    assert "Traceback" not in refused.stderr

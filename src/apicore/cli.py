@@ -24,7 +24,7 @@ from apicore.db import Database
 from apicore.logs import configure_logging
 from apicore.openapi import build_openapi
 from apicore.outbox import DispatcherLock
-from apicore.problems import database_problem
+from apicore.problems import UNREACHABLE_ERRORS, database_problem
 from apicore.settings import ServiceSettings
 from apicore.tables import PlatformTables
 
@@ -112,6 +112,10 @@ class ServiceCLI:
                 raise  # a bug: its traceback is wanted
             # Not the error's text: it may carry statement parameters (names, IINs).
             print(f"{self.prog}: {_OUTAGES[outage.slug]}; nothing was changed", file=sys.stderr)  # noqa: T201
+            return EXIT_TRY_AGAIN
+        except UNREACHABLE_ERRORS:
+            # asyncpg's refused connection or unresolvable host, raised unwrapped.
+            print(f"{self.prog}: {_OUTAGES['database-unavailable']}; nothing was changed", file=sys.stderr)  # noqa: T201
             return EXIT_TRY_AGAIN
         except (TimeoutError, PoolTimeout):
             # PostgreSQL did not answer within `*_DATABASE_TIMEOUT_SECONDS` (a lock held by

@@ -8,6 +8,7 @@ unexpected, as `application/problem+json` in the language the request negotiated
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -430,6 +431,10 @@ async def _stale_handler(request: Request, exc: Exception) -> Response:
     return StaleRecord().to_response(_instance(request))
 
 
+UNREACHABLE_ERRORS: tuple[type[OSError], ...] = (ConnectionError, socket.gaierror)
+"""What connecting to a database server raises, unwrapped, when it cannot be reached."""
+
+
 async def _unreachable_handler(request: Request, exc: Exception) -> Response:
     # The database (or its network) failed us: a transient 503 the client may retry, not a 500.
     _outages(log.warning, "database.unreachable", error=type(exc).__name__)
@@ -503,7 +508,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(StaleDataError, _stale_handler)
     app.add_exception_handler(DBAPIError, _database_error_handler)
-    app.add_exception_handler(ConnectionError, _unreachable_handler)
+    # A refused or reset connection (`ConnectionError`), and a database host name that does
+    # not resolve (`socket.gaierror`, an `OSError` but no `ConnectionError`): asyncpg raises
+    # both unwrapped while it connects.
+    for unreachable in UNREACHABLE_ERRORS:
+        app.add_exception_handler(unreachable, _unreachable_handler)
     # SQLAlchemy's pool timeout (`sqlalchemy.exc.TimeoutError`): every connection stayed in use
     # for 30 s (SQLite: its one connection for 5 s), e.g. waiting on another process's lock
     # while requests queue behind it. The built-in TimeoutError: a PostgreSQL statement or connection attempt

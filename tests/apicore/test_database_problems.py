@@ -7,6 +7,7 @@ The drills in `tests/drills/` meet the same errors from real servers and disks.
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -115,6 +116,15 @@ def _raising_router() -> APIRouter:
         # What SQLAlchemy raises when no connection came free within the pool timeout.
         raise PoolTimeout("QueuePool limit of size 1 overflow 0 reached, connection timed out, timeout 30.00")
 
+    @router.get("/unresolvable")
+    async def unresolvable() -> None:
+        # What asyncpg raises, unwrapped, when the database's host name does not resolve.
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    @router.get("/refused")
+    async def refused() -> None:
+        raise ConnectionRefusedError(111, "Connect call failed")
+
     @router.get("/statement-timeout")
     async def statement_timeout() -> None:
         # What asyncpg raises when a statement went unanswered for its `command_timeout`.
@@ -155,6 +165,17 @@ class TestAnswers:
         assert int(r.headers["retry-after"]) > 0
         assert r.json()["type"].endswith(":database-unavailable")
         assert r.json()["title"] == DatabaseUnavailable.title.render(lang)
+
+    @pytest.mark.parametrize("path", ["/unresolvable", "/refused"])
+    async def test_a_host_that_does_not_resolve_or_refuses_is_503_unavailable(
+        self, app: httpx.AsyncClient, path: str
+    ) -> None:
+        r = await app.get(path, headers={"Accept-Language": "kk"})
+        assert r.status_code == 503
+        assert r.headers["content-type"] == PROBLEM_JSON
+        assert int(r.headers["retry-after"]) > 0
+        assert r.json()["type"].endswith(":database-unavailable")
+        assert r.json()["title"] == DatabaseUnavailable.title.render("kk")
 
     @pytest.mark.parametrize("lang", ["kk", "ru", "ar"])
     async def test_no_connection_or_answer_in_time_is_503_busy(
