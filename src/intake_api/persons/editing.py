@@ -98,8 +98,16 @@ def _touch(person: Person) -> None:
 
 def _recompute_warnings(person: Person) -> None:
     birth = PartialDate.from_stored(person.birth_on, person.birth_precision)  # type: ignore[arg-type]
+    # A retired name is kept for search, as it was typed; its warnings would stay for good
+    # (a name's script cannot be corrected, only replaced), so only names in use are checked.
+    # Positions stay those of `person.names`, as the answer lists them.
     person.warnings = rules.name_warnings(
-        [(n.script, n.given, n.family, n.patronymic) for n in person.names]
+        [
+            (n.script, None, None, None)
+            if n.retired_at is not None
+            else (n.script, n.given, n.family, n.patronymic)
+            for n in person.names
+        ]
     ) + rules.iin_warnings(person.iin, birth, person.sex)
 
 
@@ -300,6 +308,7 @@ async def retire_name(
         name.retired_at, name.retired_reason = utcnow(), reason
         if name.current:
             choose_current(person.names, [False] * len(person.names))
+        _recompute_warnings(person)  # a retired name's warnings go with it
         _touch(person)
         await session.flush()
     await audit.record(

@@ -196,6 +196,35 @@ class TestNames:
         assert not names[kazakh["id"]]["current"]
         assert sum(n["current"] for n in names.values()) == 1
 
+    async def test_a_name_in_the_wrong_script_replaced_and_retired_leaves_no_warning(
+        self, intake: ServiceClient
+    ) -> None:
+        # A script cannot be corrected (`PATCH` of a name refuses `script`): the name is added
+        # again under the right script and the wrong one retired; its warning goes with it.
+        await seed_operations(intake)
+        body = fixture_body("ar", 1)
+        body["names"].append({"script": "Latn", "kind": "alias", "given": "Иван"})
+        created = (await post_person(intake, body)).json()
+        assert [(w["code"], w["field"]) for w in created["warnings"]] == [
+            ("script_mismatch", "names.1.given")
+        ]
+        added = await intake.http.post(
+            f"/v1/persons/{body['id']}/names",
+            json={"script": "Cyrl", "lang": "ru", "kind": "alias", "given": "Иван"},
+            headers=intake.auth(Role.field_worker),
+        )
+        assert added.status_code == 201, added.text
+        assert [w["field"] for w in added.json()["warnings"]] == ["names.1.given"]
+        wrong = added.json()["names"][1]
+        retired = await intake.http.delete(
+            f"/v1/persons/{body['id']}/names/{wrong['id']}",
+            params={"reason": "script"},
+            headers=merge(intake, Role.case_worker, **{"If-Match": f'"{added.json()["version"]}"'}),
+        )
+        assert retired.status_code == 200, retired.text
+        assert retired.json()["warnings"] == []
+        assert retired.json()["names"][1]["given"] == "Иван"  # kept, retired, for search
+
     async def test_the_last_active_name_cannot_be_retired(self, intake: ServiceClient) -> None:
         await seed_operations(intake)
         body = fixture_body("ar", 1)
