@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
@@ -39,6 +41,17 @@ def alembic_config(section: str, database_url: str) -> Config:
     cfg.set_main_option("script_location", str(ini.parent / cfg.get_main_option("script_location", section)))
     cfg.attributes["database_url"] = database_url
     return cfg
+
+
+@functools.cache
+def head_revision(section: str) -> str | None:
+    """The revision a service's code expects its database at (the head of its migration tree),
+    or None when its migrations cannot be found here (no `alembic.ini`)."""
+    try:
+        config = alembic_config(section, "")
+    except FileNotFoundError:
+        return None
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def upgrade(section: str, database_url: str, revision: str = "head") -> None:

@@ -15,9 +15,10 @@ import structlog
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from starlette.responses import Response
 
+from apicore import migrations
 from apicore.audit import audit_router
 from apicore.auth import KeyCache
 from apicore.db import Database, checkpoint_wal, sqlite_file
@@ -98,6 +99,19 @@ def settled_collector() -> Iterator[None]:
 OutboxTopics = Callable[[ServiceContext], Sequence[OutboxTopic]]
 
 
+async def _schema_revision(db: Database) -> str | None:
+    """The Alembic revision the database is at; None for a database never migrated.
+
+    Raises:
+        DBAPIError: the database cannot be reached.
+    """
+    async with db.engine.connect() as conn:
+        tables = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+        if "alembic_version" not in tables:
+            return None
+        return (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
+
+
 def create_service_app(
     *,
     service: str,
@@ -109,6 +123,7 @@ def create_service_app(
     routers: Sequence[APIRouter],
     outbox_topics: OutboxTopics | None = None,
     openapi_tags: list[dict[str, Any]] | None = None,
+    schema: str | None = None,
 ) -> FastAPI:
     """Build a service app: lifespan (database, HTTP client, dispatcher), middleware, problem
     handlers, `/healthz`, `/readyz`, `/metrics`, offline `/docs` and `/redoc`.
@@ -117,7 +132,12 @@ def create_service_app(
         service: short name used in logs (`intake_api`).
         routers: the feature routers.
         outbox_topics: builds the topics this service's dispatcher delivers.
+        schema: the service's Alembic section (`intake`, `docs`): until its database is at the
+            head of that migration tree, `/readyz` answers 503 and says why in the log, and the
+            start logs `database.schema_not_current` (an unmigrated or mistyped database file
+            otherwise looked ready, and every request answered "cannot be reached").
     """
+    expected = None if schema is None else migrations.head_revision(schema)
     metrics = HTTPMetrics()
 
     @contextlib.asynccontextmanager
@@ -153,6 +173,11 @@ def create_service_app(
         checkpoints = None if sqlite_path is None else asyncio.create_task(checkpoint_wal(sqlite_path))
         app.state.ctx = ctx
         log.info("service.started", version=version)
+        if expected is not None:
+            with contextlib.suppress(Exception):  # a database down now is `/readyz`'s to report
+                found = await _schema_revision(db)
+                if found != expected:
+                    log.error("database.schema_not_current", expected=expected, found=found)
         try:
             with settled_collector():
                 yield
@@ -180,7 +205,7 @@ def create_service_app(
         app.include_router(router)
     app.include_router(audit_router())
     app.include_router(outbox_router())
-    app.include_router(_operations_router(metrics))
+    app.include_router(_operations_router(metrics, expected))
     app.add_middleware(ServiceMiddleware, max_body_bytes=settings.max_body_bytes, metrics=metrics)
     app.add_middleware(
         CorrelationIdMiddleware,
@@ -193,7 +218,7 @@ def create_service_app(
     return app
 
 
-def _operations_router(metrics: HTTPMetrics) -> APIRouter:
+def _operations_router(metrics: HTTPMetrics, expected: str | None) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="Liveness: the process answers")
@@ -207,15 +232,21 @@ def _operations_router(metrics: HTTPMetrics) -> APIRouter:
         responses=problem_responses(DatabaseUnavailable),
     )
     async def readyz(request: Request) -> dict[str, str]:
-        """200 when the database answers within 2 s, else a 503 problem; needs no key."""
+        """200 when the database answers within 2 s and is migrated to what this version of
+        the service needs, else a 503 problem; needs no key."""
         db: Database = request.app.state.ctx.db
         try:
             async with asyncio.timeout(2):
                 async with db.engine.connect() as conn:
                     await conn.execute(text("SELECT 1"))
+                found = await _schema_revision(db) if expected is not None else None
         except Exception as exc:
             log.warning("readyz.database_unreachable", error=type(exc).__name__)
             raise DatabaseUnavailable from exc
+        if found != expected:
+            # Reachable but not migrated to what this code needs: `<service> migrate`.
+            log.warning("readyz.schema_not_current", expected=expected, found=found)
+            raise DatabaseUnavailable
         return {"status": "ready"}
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

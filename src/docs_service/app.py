@@ -40,6 +40,7 @@ def create_app(settings: DocsSettings | None = None) -> FastAPI:
         tables=models.platform,
         routers=[requests_router, documents_router],
         outbox_topics=topics,
+        schema="docs",
         openapi_tags=[
             {
                 "name": "requests",

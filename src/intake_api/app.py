@@ -55,6 +55,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             document_updates_router,
         ],
         outbox_topics=topics,
+        schema="intake",
         openapi_tags=[
             {"name": "operations", "description": "Repatriation operations and service health."},
             {"name": "persons", "description": "Returnees: registration, names, document needs."},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import json
@@ -432,3 +433,54 @@ class TestClientGone:
                 reader = {"Authorization": f"Bearer {keys[Role.case_worker]}"}
                 listed = await http.get("/v1/persons", headers=reader)
                 assert listed.json()["items"] == []
+
+
+class TestReadinessOfTheSchema:
+    """A database the service can reach but that is not migrated to what its code needs (a
+    mistyped SQLite path makes a new empty file) is not ready, and the log says why."""
+
+    @pytest.mark.parametrize(
+        ("create_app", "settings_cls", "section"),
+        [
+            ("intake_api.app", "intake_api.settings.IntakeSettings", "intake"),
+            ("docs_service.app", "docs_service.settings.DocsSettings", "docs"),
+        ],
+    )
+    async def test_an_unmigrated_database_is_not_ready_until_migrated(
+        self,
+        tmp_path: Path,
+        create_app: str,
+        settings_cls: str,
+        section: str,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        import importlib
+
+        from structlog.testing import capture_logs
+
+        from apicore import migrations, service
+
+        monkeypatch.setattr(service, "configure_logging", lambda *a, **k: None)  # keep capture_logs'
+
+        module, _, cls = settings_cls.rpartition(".")
+        url = f"sqlite+aiosqlite:///{tmp_path / 'typo.db'}"
+        settings = getattr(importlib.import_module(module), cls)(database_url=url, outbox_enabled=False)
+        app = importlib.import_module(create_app).create_app(settings)
+        head = migrations.head_revision(section)
+        assert head
+        with capture_logs() as logs:
+            async with LifespanManager(app) as manager:
+                transport = httpx.ASGITransport(app=manager.app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                    before = await http.get("/readyz", headers={"Accept-Language": "ru"})
+                    await asyncio.to_thread(migrations.upgrade, section, url)
+                    after = await http.get("/readyz")
+        assert before.status_code == 503
+        assert before.headers["content-language"] == "ru"
+        assert before.json()["type"].endswith(":database-unavailable")
+        assert after.status_code == 200, after.text
+        seen = [(e["event"], e.get("expected"), e.get("found")) for e in logs if "schema" in e["event"]]
+        assert seen == [
+            ("database.schema_not_current", head, None),
+            ("readyz.schema_not_current", head, None),
+        ]
