@@ -174,8 +174,10 @@ def create_service_app(
         app.state.ctx = ctx
         log.info("service.started", version=version)
         if expected is not None:
-            with contextlib.suppress(Exception):  # a database down now is `/readyz`'s to report
-                found = await _schema_revision(db)
+            # A database down or slow now is `/readyz`'s to report: the start does not wait on it.
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(2):
+                    found = await _schema_revision(db)
                 if found != expected:
                     log.error("database.schema_not_current", expected=expected, found=found)
         try:
@@ -237,9 +239,10 @@ def _operations_router(metrics: HTTPMetrics, expected: str | None) -> APIRouter:
         db: Database = request.app.state.ctx.db
         try:
             async with asyncio.timeout(2):
-                async with db.engine.connect() as conn:
-                    await conn.execute(text("SELECT 1"))
-                found = await _schema_revision(db) if expected is not None else None
+                if expected is None:
+                    async with db.engine.connect() as conn:
+                        await conn.execute(text("SELECT 1"))
+                found = None if expected is None else await _schema_revision(db)
         except Exception as exc:
             log.warning("readyz.database_unreachable", error=type(exc).__name__)
             raise DatabaseUnavailable from exc
