@@ -83,10 +83,20 @@ class AuditTrail:
     ) -> None:
         """Append one event per `(subject id, fields)` in one statement (a batch registers
         persons posted with different fields)."""
+        await driver.insert_rows(session, self.table, self.rows_each(action, subject_type, subjects))
+
+    def rows_each(
+        self,
+        action: str,
+        subject_type: str,
+        subjects: Iterable[tuple[uuid.UUID | None, Sequence[str] | None]],
+    ) -> list[dict[str, Any]]:
+        """The `audit_event` rows `record_each` writes, for a caller that writes them together
+        with its own rows (`driver.insert_tables`) into `self.table`."""
         now = utcnow()
         actor = self._actor()
         request_id = current_request_id()
-        rows = [
+        return [
             {
                 "id": uuid.uuid4(),
                 "at": now,
@@ -99,7 +109,6 @@ class AuditTrail:
             }
             for sid, fields in subjects
         ]
-        await driver.insert_rows(session, self.table, rows)
 
 
 async def _audit_trail(request: Request) -> AuditTrail:  # async: no thread hop (see transactions)

@@ -106,7 +106,13 @@ async def enqueue_rows(session: AsyncSession, tables: PlatformTables, rows: list
     """Write events made by `event_row` in the caller's transaction, in one statement."""
     if rows:
         await driver.insert_rows(session, tables.outbox_event, rows)
-        session.info["outbox_written"] = True
+        written(session)
+
+
+def written(session: AsyncSession) -> None:
+    """Note that the session's transaction wrote outbox events (the dispatcher is woken once it
+    commits); for a caller that writes `event_row`s itself (`driver.insert_tables`)."""
+    session.info["outbox_written"] = True
 
 
 async def enqueue(

@@ -253,6 +253,79 @@ async def test_a_listener_sees_every_statement(db: Database) -> None:
     assert (rows[0][1], rows[0][7]) == ("l1", 1)
 
 
+def _family(code: str, doc: Any = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    parent = _row(code, doc=doc, born_on=None)
+    return parent, [{"parent_id": parent["id"], "label": f"{code}-{n}"} for n in (1, 2)]
+
+
+async def test_rows_of_several_tables_read_back_as_sqlalchemy_wrote_them(db: Database) -> None:
+    first, first_children = _family("t1", {"kk": "Айша", "ar": "عائشة", "n": [1, None]})
+    second, second_children = _family("t2", ["x"])
+    async with db.transaction() as session:
+        # Children reference parents of the same call; defaults fill what the rows leave out.
+        await driver.insert_tables(
+            session, [(PARENT, [first, second]), (CHILD, [*first_children, *second_children])]
+        )
+    async with db.sessions() as session:
+        parents = {r.code: r._asdict() for r in (await session.execute(select(PARENT))).all()}
+        children = (await session.execute(select(CHILD.c.parent_id, CHILD.c.label))).all()
+    defaults = {"flag": False, "state": "active", "count": 0}
+    assert parents == {"t1": first | defaults, "t2": second | defaults}
+    assert parents["t1"]["at"].tzinfo == dt.UTC
+    assert sorted(tuple(c) for c in children) == sorted(
+        (c["parent_id"], c["label"]) for c in [*first_children, *second_children]
+    )
+
+
+async def test_several_tables_are_one_statement_on_postgresql(db: Database) -> None:
+    seen: list[str] = []
+
+    def listen(_c: Any, _cur: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement.split(None, 1)[0].upper())
+
+    parent, children = _family("one", {"k": "v"})
+    event.listen(db.engine.sync_engine, "before_cursor_execute", listen)
+    try:
+        async with db.transaction() as session:
+            await driver.insert_tables(session, [(PARENT, [parent]), (CHILD, []), (CHILD, children)])
+            await driver.insert_tables(session, [(PARENT, []), (CHILD, [])])  # nothing to write
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", listen)
+    writes = [s for s in seen if s not in ("BEGIN", "SAVEPOINT", "COMMIT")]
+    expected = ["WITH"] if db.engine.dialect.name == "postgresql" else ["INSERT", "INSERT"]
+    assert writes == expected
+    assert await _count(db, CHILD) == 2
+    async with db.sessions() as session:
+        doc = (await session.execute(select(PARENT.c.doc))).scalar_one()
+    assert doc == {"k": "v"}  # JSON through the listened path too
+
+
+async def test_a_failing_table_leaves_nothing_of_the_transaction(db: Database) -> None:
+    parent, children = _family("kept")
+    orphan = {"parent_id": uuid.uuid4(), "label": "Иванов"}
+
+    async def write() -> None:
+        async with db.transaction() as session:
+            await driver.insert_tables(session, [(PARENT, [parent]), (CHILD, [*children, orphan])])
+
+    with pytest.raises(IntegrityError) as caught:
+        await write()
+    assert caught.value.hide_parameters
+    assert "Иванов" not in str(caught.value)
+    assert await _count(db, PARENT) == 0
+    assert await _count(db, CHILD) == 0
+
+
+async def test_tables_whose_rows_differ_in_their_keys_are_refused(db: Database) -> None:
+    parent, children = _family("k")
+    async with db.transaction() as session:
+        with pytest.raises(ValueError, match="differ in their keys"):
+            await driver.insert_tables(
+                session, [(PARENT, [parent]), (CHILD, [children[0], children[1] | {"id": 5}])]
+            )
+    assert await _count(db, PARENT) == 0
+
+
 @pytest.mark.skipif("postgresql" not in BACKENDS, reason="needs TEST_POSTGRES_URL (always set in CI)")
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 async def test_a_lost_postgresql_connection_is_invalidated(db: Database, intake_db_url: str) -> None:
