@@ -320,10 +320,7 @@ async def insert_tables(session: AsyncSession, batches: Sequence[tuple[Table, Se
             transaction or savepoint rolls back, as after a failed `insert_rows`.
         ValueError: a table's rows differ in their keys (nothing of the call is written).
     """
-    batches = [(table, rows) for table, rows in batches if rows]
-    for table, rows in batches:  # all refused before any is written
-        if any(row.keys() != rows[0].keys() for row in rows):
-            raise ValueError(f"rows for {table.name} differ in their keys")
+    batches = _checked(batches)
     if not batches:
         return
     connection, fairy = await _connection(session)
@@ -332,26 +329,90 @@ async def insert_tables(session: AsyncSession, batches: Sequence[tuple[Table, Se
         for table, rows in batches:
             await insert_rows(session, table, rows)
         return
-    shapes, arrays = [], []
-    for table, rows in batches:
-        keys = tuple(rows[0])
-        defaults = _defaults(table, keys)
-        if defaults:
-            rows = [{k: v(None) if callable(v) else v for k, v in defaults.items()} | row for row in rows]
-            keys = tuple(rows[0])
-        shapes.append((table, keys))
-        arrays.append(rows)
-    compiled = _unnest_inserts(dialect, tuple(shapes))
-    values: list[Any] = []
-    for (table, keys), rows, processors in zip(shapes, arrays, compiled.table_processors, strict=True):
-        del table
-        for key, process in zip(keys, processors, strict=True):
-            column = [row[key] for row in rows]
-            values.append(column if process is None else [None if v is None else process(v) for v in column])
+    shapes, tables_rows = _shapes(batches)
+    compiled = _unnest_inserts(dialect, shapes)
+    values = _arrays(compiled, shapes, tables_rows)
     if _observed(connection):
         await connection.exec_driver_sql(compiled.sql, tuple(values))
         return
     await _run(connection, fairy, compiled.statement, [values], many=False)
+
+
+async def insert_after(
+    session: AsyncSession,
+    statement: Executable,
+    params: Row,
+    batches: Sequence[tuple[Table, Sequence[Row]]],
+) -> list[Sequence[Any]]:
+    """Run `statement` (an INSERT ... RETURNING built once with `bindparam`s, as `fetch_all`
+    takes it) and, only if it returned a row, `insert_tables(batches)`; its rows, as
+    `fetch_all` gives them.
+
+    On PostgreSQL this is one statement: `statement` is its first `WITH` query, and each
+    table's INSERT writes only `WHERE EXISTS` a row it returned. Why: a registration's person
+    row (`ON CONFLICT DO NOTHING`) and the rows that hang on it were two round trips.
+
+    Raises:
+        DBAPIError, ValueError: as `fetch_all` and `insert_tables` raise them.
+        KeyError: a bound parameter of `statement` is missing from `params`.
+    """
+    batches = _checked(batches)
+    connection, fairy = await _connection(session)
+    dialect = connection.dialect
+    if dialect.name != "postgresql" or not batches:
+        rows = await fetch_all(session, statement, params)
+        if rows:
+            await insert_tables(session, batches)
+        return rows
+    first = _compile(statement, dialect, tuple(params))
+    shapes, tables_rows = _shapes(batches)
+    compiled = _unnest_inserts(dialect, shapes, first.sql, len(first.names))
+    values = [*first.values(params), *_arrays(compiled, shapes, tables_rows)]
+    if _observed(connection):
+        got: Sequence[Sequence[Any]] = (await connection.exec_driver_sql(compiled.sql, tuple(values))).all()
+    else:
+        got = await _run(connection, fairy, compiled.statement, [values], many=False, fetch=True)
+    return [
+        tuple(v if f is None or v is None else f(v) for f, v in zip(first.results, row, strict=True))
+        for row in got
+    ]
+
+
+def _checked(batches: Sequence[tuple[Table, Sequence[Row]]]) -> list[tuple[Table, Sequence[Row]]]:
+    """The batches that have rows, once each table's rows are known to share their keys.
+
+    Raises:
+        ValueError: a table's rows differ in their keys.
+    """
+    batches = [(table, rows) for table, rows in batches if rows]
+    for table, rows in batches:  # all refused before any is written
+        if any(row.keys() != rows[0].keys() for row in rows):
+            raise ValueError(f"rows for {table.name} differ in their keys")
+    return batches
+
+
+def _shapes(
+    batches: Sequence[tuple[Table, Sequence[Row]]],
+) -> tuple[tuple[tuple[Table, tuple[str, ...]], ...], list[Sequence[Row]]]:
+    """Each table with the keys of its rows, and its rows, Python-side defaults added."""
+    shapes, tables_rows = [], []
+    for table, rows in batches:
+        defaults = _defaults(table, tuple(rows[0]))
+        if defaults:
+            rows = [{k: v(None) if callable(v) else v for k, v in defaults.items()} | row for row in rows]
+        shapes.append((table, tuple(rows[0])))
+        tables_rows.append(rows)
+    return tuple(shapes), tables_rows
+
+
+def _arrays(compiled: _UnnestInserts, shapes: Any, tables_rows: list[Sequence[Row]]) -> list[Any]:
+    """One list of processed values per column of every table, in the statement's order."""
+    values: list[Any] = []
+    for (_table, keys), rows, processors in zip(shapes, tables_rows, compiled.table_processors, strict=True):
+        for key, process in zip(keys, processors, strict=True):
+            column = [row[key] for row in rows]
+            values.append(column if process is None else [None if v is None else process(v) for v in column])
+    return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,13 +429,23 @@ class _UnnestInserts:
 
 
 @functools.lru_cache(maxsize=256)
-def _unnest_inserts(dialect: Dialect, shapes: tuple[tuple[Table, tuple[str, ...]], ...]) -> _UnnestInserts:
+def _unnest_inserts(
+    dialect: Dialect,
+    shapes: tuple[tuple[Table, tuple[str, ...]], ...],
+    first: str | None = None,
+    numbered: int = 0,
+) -> _UnnestInserts:
     """`WITH w0 AS (INSERT INTO a (...) SELECT ... FROM unnest($1::T[], ...) AS u(...)), ...
     INSERT INTO z (...) SELECT ...`: one array parameter per column. JSON travels as text and
-    is cast back (asyncpg's array codec does not apply SQLAlchemy's JSON codec to elements)."""
+    is cast back (asyncpg's array codec does not apply SQLAlchemy's JSON codec to elements).
+
+    `first`: a statement with RETURNING and `numbered` parameters of its own ($1...): it
+    comes first as `WITH f AS (...)`, every INSERT writes only if it returned a row, and the
+    statement returns its rows (`SELECT * FROM f`)."""
     quote = dialect.identifier_preparer
     inserts, processors = [], []
-    number = 0
+    number = numbered
+    guard = "" if first is None else " WHERE EXISTS (SELECT 1 FROM f)"
     for table, keys in shapes:
         arguments, selected, names = [], [], []
         for index, key in enumerate(keys):
@@ -390,8 +461,12 @@ def _unnest_inserts(dialect: Dialect, shapes: tuple[tuple[Table, tuple[str, ...]
         # Only quoted names of our own tables and columns and $n placeholders go into the text.
         inserts.append(
             f"INSERT INTO {quote.format_table(table)} ({columns}) SELECT {', '.join(selected)} "  # noqa: S608
-            f"FROM unnest({', '.join(arguments)}) AS u({', '.join(names)})"
+            f"FROM unnest({', '.join(arguments)}) AS u({', '.join(names)}){guard}"
         )
-    *first, last = inserts
-    head = ", ".join(f"w{index} AS ({sql})" for index, sql in enumerate(first))
-    return _UnnestInserts(f"WITH {head} {last}" if first else last, tuple(processors))
+    if first is not None:
+        queries = ", ".join(f"w{index} AS ({sql})" for index, sql in enumerate(inserts))
+        sql = f"WITH f AS ({first}), {queries} SELECT * FROM f"  # noqa: S608 - compiled statements only
+        return _UnnestInserts(sql, tuple(processors))
+    *head, last = inserts
+    queries = ", ".join(f"w{index} AS ({sql})" for index, sql in enumerate(head))
+    return _UnnestInserts(f"WITH {queries} {last}" if head else last, tuple(processors))

@@ -28,6 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import Uuid as UuidType
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import BACKENDS
@@ -324,6 +325,47 @@ async def test_tables_whose_rows_differ_in_their_keys_are_refused(db: Database) 
                 session, [(PARENT, [parent]), (CHILD, [children[0], children[1] | {"id": 5}])]
             )
     assert await _count(db, PARENT) == 0
+
+
+def _parent_unless_taken(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {c.key: bindparam(c.key, type_=c.type) for c in PARENT.columns}
+    return insert(PARENT).values(values).on_conflict_do_nothing().returning(PARENT.c.id, PARENT.c.at)
+
+
+@pytest.mark.parametrize("listened", [False, True])
+async def test_rows_after_a_first_insert_are_written_only_with_it(db: Database, listened: bool) -> None:
+    seen: list[str] = []
+
+    def listen(_c: Any, _cur: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement.split(None, 1)[0].upper())
+
+    statement = _parent_unless_taken(db.engine.dialect.name)
+    parent, children = _family("first")
+    parent |= {"flag": True, "state": "active", "count": 1}
+    taken = _row("first") | {"flag": True, "state": "active", "count": 1}  # another id, the same code
+    if listened:
+        event.listen(db.engine.sync_engine, "before_cursor_execute", listen)
+    try:
+        async with db.transaction() as session:
+            written = await driver.insert_after(session, statement, parent, [(CHILD, children)])
+            refused = await driver.insert_after(
+                session, statement, taken, [(CHILD, [{"parent_id": parent["id"], "label": "not-written"}])]
+            )
+    finally:
+        if listened:
+            event.remove(db.engine.sync_engine, "before_cursor_execute", listen)
+    assert [tuple(r) for r in written] == [(parent["id"], AT)]
+    assert isinstance(written[0][0], uuid.UUID)
+    assert written[0][1].tzinfo == dt.UTC
+    assert refused == []
+    async with db.sessions() as session:
+        labels = (await session.execute(select(CHILD.c.label).order_by(CHILD.c.label))).scalars().all()
+    assert labels == ["first-1", "first-2"]
+    if listened:
+        writes = [v for v in seen if v not in ("BEGIN", "SAVEPOINT", "COMMIT")]
+        one = ["WITH", "WITH"] if db.engine.dialect.name == "postgresql" else ["INSERT", "INSERT", "INSERT"]
+        assert writes == one
 
 
 @pytest.mark.skipif("postgresql" not in BACKENDS, reason="needs TEST_POSTGRES_URL (always set in CI)")

@@ -243,40 +243,39 @@ async def store_registrations(
     registrations: Sequence[Registration],
     *,
     audit: AuditTrail,
-    person_written: bool = False,
 ) -> None:
-    """Write prepared registrations and their `person.created` audit events: the person rows
-    (one INSERT, an executemany for several), then the rest of every table in one
-    `driver.insert_tables` (on PostgreSQL one statement; the tables in the order their foreign
-    keys need on SQLite). A batch of 500 persons takes the same statements as one person.
-
-    `person_written`: the person rows are already in (`register` writes its one first).
+    """Write prepared registrations (a batch's, checked first) and their `person.created` audit
+    events: the person rows (one INSERT, an executemany for several), then the rest of every
+    table in one `driver.insert_tables` (on PostgreSQL one statement; the tables in the order
+    their foreign keys need on SQLite). A batch of 500 persons takes the same statements as one.
 
     Raises:
         IntegrityError: an id, IIN or name row collided with a concurrent writer; the caller's
             savepoint decides what follows.
     """
-    if not person_written:
-        await driver.insert_rows(session, _table(Person), [r.person for r in registrations])
+    await driver.insert_rows(session, _table(Person), [r.person for r in registrations])
+    await driver.insert_tables(session, _rows_after_person(session, tables, registrations, audit))
+
+
+def _rows_after_person(
+    session: AsyncSession, tables: PlatformTables, registrations: Sequence[Registration], audit: AuditTrail
+) -> list[tuple[Table, list[dict[str, Any]]]]:
+    """Every row of `registrations` but the persons', by table, in the order their foreign keys
+    need; notes the session's outbox events (the dispatcher is woken once it commits)."""
     events = [e for r in registrations for e in r.events]
     if events:
         outbox.written(session)
-    await driver.insert_tables(
-        session,
-        [
-            (_table(PersonName), [vars(n) for r in registrations for n in r.names]),
-            (_table(PersonNameToken), [t for r in registrations for t in r.tokens]),
-            (tables.outbox_event, events),
-            (_table(DocumentNeed), [n for r in registrations for n in r.needs]),
-            (_table(StatusEvent), [r.status for r in registrations]),
-            (
-                audit.table,
-                audit.rows_each(
-                    "person.created", "person", [(r.person["id"], r.fields) for r in registrations]
-                ),
-            ),
-        ],
-    )
+    return [
+        (_table(PersonName), [vars(n) for r in registrations for n in r.names]),
+        (_table(PersonNameToken), [t for r in registrations for t in r.tokens]),
+        (tables.outbox_event, events),
+        (_table(DocumentNeed), [n for r in registrations for n in r.needs]),
+        (_table(StatusEvent), [r.status for r in registrations]),
+        (
+            audit.table,
+            audit.rows_each("person.created", "person", [(r.person["id"], r.fields) for r in registrations]),
+        ),
+    ]
 
 
 async def register(
@@ -295,9 +294,10 @@ async def register(
     (`Registration.shown`).
 
     Statements: the person row, its operation's id read by the same INSERT (`INSERT ...
-    SELECT ... FROM operation`, `ON CONFLICT DO NOTHING`), then one INSERT per table of the
-    rest. Only when that row is not written is the operation looked up on its own, to tell an
-    unknown operation from a taken id or IIN.
+    SELECT ... FROM operation`, `ON CONFLICT DO NOTHING`), then, only if it was written, one
+    INSERT per table of the rest; on PostgreSQL all of them one statement
+    (`driver.insert_after`). Only when the person row is not written is the operation looked
+    up on its own, to tell an unknown operation from a taken id or IIN.
 
     Returns:
         `(person, created)`.
@@ -314,9 +314,15 @@ async def register(
         operation_id = await operation_service.id_of(session, body.operation)
         raise ValidationFailed(errors=_with_operation(errors, operation_id))
     registration = prepare_registration(body, None, fingerprint, audit.principal)
-    # The person row first, unless its id or IIN is taken: no SELECT before, no savepoint
-    # around, and a concurrent registration of the same id waits for ours, then finds it.
-    operation_id = await _insert_person(session, registration.person, body.operation)
+    # The person row, unless its id or IIN is taken, and only then the rest: no SELECT before,
+    # no savepoint around, and a concurrent registration of the same id waits for ours, then
+    # finds it. On PostgreSQL all of it is one statement (`driver.insert_after`).
+    operation_id = await _insert_person(
+        session,
+        registration.person,
+        body.operation,
+        _rows_after_person(session, tables, [registration], audit),
+    )
     if operation_id is None:
         if await operation_service.id_of(session, body.operation) is None:
             raise ValidationFailed(errors=_with_operation([], None))
@@ -325,18 +331,22 @@ async def register(
             return _same_or_conflict(existing, fingerprint), False
         raise IINTaken
     registration.person["operation_id"] = operation_id
-    await store_registrations(session, tables, [registration], audit=audit, person_written=True)
     return registration.shown, True
 
 
-async def _insert_person(session: AsyncSession, person: dict[str, Any], operation: str) -> uuid.UUID | None:
-    """Insert `person` (its `operation_id` aside) under the operation with code `operation`, in
-    one statement; the operation's id, or None when nothing was written (no such operation, or
-    the id or IIN is taken)."""
+async def _insert_person(
+    session: AsyncSession,
+    person: dict[str, Any],
+    operation: str,
+    after: list[tuple[Table, list[dict[str, Any]]]],
+) -> uuid.UUID | None:
+    """Insert `person` (its `operation_id` aside) under the operation with code `operation` and,
+    if it was written, the rows `after` (`driver.insert_after`); the operation's id, or None
+    when nothing was written (no such operation, or the id or IIN is taken)."""
     keys = tuple(k for k in person if k != "operation_id")
     statement = _person_under_operation(session.get_bind().dialect.name, keys)
     params = {f"p_{k}": person[k] for k in keys} | {"p__operation": operation}
-    rows = await driver.fetch_all(session, statement, params)
+    rows = await driver.insert_after(session, statement, params, after)
     return rows[0][0] if rows else None
 
 
