@@ -100,6 +100,14 @@ def _latency(
     }
 
 
+def _fresh_ids(parameter: Any) -> Any:
+    """An array parameter of UUIDs (the ids of rows a statement writes, `driver.insert_tables`)
+    with new ones; anything else as it is."""
+    if isinstance(parameter, list) and parameter and all(isinstance(v, uuid.UUID) for v in parameter):
+        return [uuid.uuid4() for _ in parameter]
+    return parameter
+
+
 async def explain_requests(
     url: str, keys: dict[str, str], requests: dict[str, str], out_dir: Path, size: int
 ) -> list[dict[str, Any]]:
@@ -143,9 +151,16 @@ async def explain_requests(
                         reads = statement.lstrip().upper().startswith(("SELECT", "WITH"))  # WITH: a CTE
                         if not reads or "api_key" in statement:
                             continue
-                        rows = await explain.fetch(
-                            "EXPLAIN (ANALYZE, BUFFERS) " + statement, *(parameters or ())
-                        )
+                        # A read writes its audit event in its own statement on PostgreSQL
+                        # (`driver.insert_after`): ANALYZE runs it, so in a transaction rolled
+                        # back, with new ids for the rows it writes (the request wrote these).
+                        given = tuple(_fresh_ids(p) for p in parameters or ())
+                        attempt = explain.transaction()
+                        await attempt.start()
+                        try:
+                            rows = await explain.fetch("EXPLAIN (ANALYZE, BUFFERS) " + statement, *given)
+                        finally:
+                            await attempt.rollback()
                         plan = "\n".join(r[0] for r in rows)
                         lines += ["", f"-- statement {index}", statement, "", plan]
                         executed = _EXECUTION.search(plan)

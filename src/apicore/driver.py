@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, insert
+from sqlalchemy import JSON, Float, Numeric, String, Table, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -344,13 +344,14 @@ async def insert_after(
     params: Row,
     batches: Sequence[tuple[Table, Sequence[Row]]],
 ) -> list[Sequence[Any]]:
-    """Run `statement` (an INSERT ... RETURNING built once with `bindparam`s, as `fetch_all`
-    takes it) and, only if it returned a row, `insert_tables(batches)`; its rows, as
-    `fetch_all` gives them.
+    """Run `statement` (a SELECT, or an INSERT ... RETURNING, built once with `bindparam`s, as
+    `fetch_all` takes it) and, only if it returned a row, `insert_tables(batches)`; its rows,
+    as `fetch_all` gives them, in no promised order.
 
     On PostgreSQL this is one statement: `statement` is its first `WITH` query, and each
     table's INSERT writes only `WHERE EXISTS` a row it returned. Why: a registration's person
-    row (`ON CONFLICT DO NOTHING`) and the rows that hang on it were two round trips.
+    row (`ON CONFLICT DO NOTHING`) and the rows that hang on it were two round trips, and so
+    were a read and its audit event.
 
     Raises:
         DBAPIError, ValueError: as `fetch_all` and `insert_tables` raise them.
@@ -451,9 +452,15 @@ def _unnest_inserts(
         for index, key in enumerate(keys):
             column = table.c[key]
             sql_type = column.type.compile(dialect=dialect)
-            json = isinstance(column.type.dialect_impl(dialect), JSON)
+            impl = column.type.dialect_impl(dialect)
+            json = isinstance(impl, JSON)
+            # The array's type without a length or precision: an explicit cast to VARCHAR(n)
+            # or NUMERIC(p, s) would cut or round a value silently; the INSERT's own
+            # conversion to the column's type refuses it instead.
+            given = "TEXT" if json or isinstance(impl, String) else sql_type
+            given = "NUMERIC" if isinstance(impl, Numeric) and not isinstance(impl, Float) else given
             number += 1
-            arguments.append(f"${number}::{'TEXT' if json else sql_type}[]")
+            arguments.append(f"${number}::{given}[]")
             names.append(f"c{index}")
             selected.append(f"c{index}::{sql_type}" if json else f"c{index}")
         processors.append(tuple(_processor(dialect, table.c[key].type) for key in keys))

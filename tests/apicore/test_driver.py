@@ -370,6 +370,22 @@ async def test_rows_after_a_first_insert_are_written_only_with_it(db: Database, 
 
 @pytest.mark.skipif("postgresql" not in BACKENDS, reason="needs TEST_POSTGRES_URL (always set in CI)")
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_value_too_long_for_its_column_is_refused_not_cut(db: Database) -> None:
+    # An explicit cast to VARCHAR(40) would cut the label to 40 characters without a word.
+    parent, _children = _family("long")
+    child = {"parent_id": parent["id"], "label": "Ж" * 41}
+
+    async def write() -> None:
+        async with db.transaction() as session:
+            await driver.insert_tables(session, [(PARENT, [parent]), (CHILD, [child])])
+
+    with pytest.raises(DBAPIError, match="too long"):
+        await write()
+    assert await _count(db, CHILD) == 0
+
+
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="needs TEST_POSTGRES_URL (always set in CI)")
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 async def test_a_lost_postgresql_connection_is_invalidated(db: Database, intake_db_url: str) -> None:
     async with db.sessions() as session:
         await session.begin()

@@ -184,11 +184,10 @@ async def get_returnee(
     person_id: uuid.UUID, principal: PersonReader, session: Session, audit: Audit, response: Response
 ) -> PersonRead:
     """A returnee as the caller's role may see it; the `ETag` is the version to send in `If-Match`."""
-    found = await service.find_for_reading(session, person_id)
+    found = await service.find_for_reading(session, person_id, audit=audit)  # audited if found
     if found is None:
         raise service.PersonNotFound(person_id=str(person_id))
     person, operation, household_id = found
-    await audit.record(session, "person.read", subject_type="person", subject_id=person.id)
     response.headers["ETag"] = etag(person.version)
     return views.read(person, operation, principal, household_id=household_id)
 
