@@ -440,9 +440,9 @@ def _unnest_inserts(
     INSERT INTO z (...) SELECT ...`: one array parameter per column. JSON travels as text and
     is cast back (asyncpg's array codec does not apply SQLAlchemy's JSON codec to elements).
 
-    `first`: a statement with RETURNING and `numbered` parameters of its own ($1...): it
-    comes first as `WITH f AS (...)`, every INSERT writes only if it returned a row, and the
-    statement returns its rows (`SELECT * FROM f`)."""
+    `first`: a SELECT or a statement with RETURNING, with `numbered` parameters of its own
+    ($1...): it comes first as `WITH f AS (...)`, every INSERT writes only if it returned a
+    row, and the statement returns its rows (`SELECT * FROM f`)."""
     quote = dialect.identifier_preparer
     inserts, processors = [], []
     number = numbered

@@ -254,17 +254,23 @@ async def store_registrations(
             savepoint decides what follows.
     """
     await driver.insert_rows(session, _table(Person), [r.person for r in registrations])
-    await driver.insert_tables(session, _rows_after_person(session, tables, registrations, audit))
+    await driver.insert_tables(session, _rows_after_person(tables, registrations, audit))
+    _note_events(session, registrations)
+
+
+def _note_events(session: AsyncSession, registrations: Sequence[Registration]) -> None:
+    """Once `registrations` are written: if they announced needs, the outbox dispatcher is woken
+    when the session commits."""
+    if any(r.events for r in registrations):
+        outbox.written(session)
 
 
 def _rows_after_person(
-    session: AsyncSession, tables: PlatformTables, registrations: Sequence[Registration], audit: AuditTrail
+    tables: PlatformTables, registrations: Sequence[Registration], audit: AuditTrail
 ) -> list[tuple[Table, list[dict[str, Any]]]]:
     """Every row of `registrations` but the persons', by table, in the order their foreign keys
-    need; notes the session's outbox events (the dispatcher is woken once it commits)."""
+    need."""
     events = [e for r in registrations for e in r.events]
-    if events:
-        outbox.written(session)
     return [
         (_table(PersonName), [vars(n) for r in registrations for n in r.names]),
         (_table(PersonNameToken), [t for r in registrations for t in r.tokens]),
@@ -321,7 +327,7 @@ async def register(
         session,
         registration.person,
         body.operation,
-        _rows_after_person(session, tables, [registration], audit),
+        _rows_after_person(tables, [registration], audit),
     )
     if operation_id is None:
         if await operation_service.id_of(session, body.operation) is None:
@@ -331,6 +337,7 @@ async def register(
             return _same_or_conflict(existing, fingerprint), False
         raise IINTaken
     registration.person["operation_id"] = operation_id
+    _note_events(session, [registration])
     return registration.shown, True
 
 
