@@ -128,6 +128,8 @@ class ServiceCLI:
         if args.command == "serve":
             import uvicorn
 
+            from apicore.http_protocol import IMPORT_PATH as HTTP_PROTOCOL
+
             configure_logging(settings.log_level, service=self.prog.replace("-", "_"))
             uvicorn.run(
                 self.app_factory,
@@ -138,6 +140,8 @@ class ServiceCLI:
                 workers=args.workers,
                 access_log=False,
                 proxy_headers=False,
+                # A request the parser refuses gets a problem document, not plain text.
+                http=HTTP_PROTOCOL,
             )
             return 0
         if args.command == "dispatch":

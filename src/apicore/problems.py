@@ -236,6 +236,19 @@ class MalformedBody(Problem):
     detail = _l("The body could not be read: send JSON encoded as UTF-8.")
 
 
+class MalformedRequest(Problem):
+    """A request that is not HTTP/1.1 (RFC 9112), refused by the server's parser before any
+    route sees it: answered by `apicore.http_protocol`, never raised by a route."""
+
+    status = 400
+    slug = "malformed-request"
+    title = _l("Malformed request")
+    detail = _l(
+        "The request could not be read as HTTP/1.1: a control character or space where the "
+        "request line or a header does not allow one, or a request line or header too long."
+    )
+
+
 class InternalError(Problem):
     status = 500
     slug = "internal-error"

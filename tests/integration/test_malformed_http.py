@@ -1,0 +1,116 @@
+"""Bytes that are not HTTP/1.1, sent to the real servers: a localised problem, not plain text.
+
+uvicorn's parser refuses these before any route runs, so only a real process shows what a client
+gets. The HTTP layer is the same on both databases: SQLite only.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from apicore.auth import Role
+from apicore.problems import PROBLEM_JSON, PROBLEM_TYPE_PREFIX
+from tests.integration.conftest import Deployment, bearer
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+TITLES = {
+    "en": "Malformed request",
+    "ru": "Некорректный запрос",
+    "kk": "Сұрау форматы қате",
+    "ar": "طلب غير سليم",
+}
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def send_raw(url: str, data: bytes) -> Answer:
+    """Send `data` as is and read the answer until the server closes the connection."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(data)
+        received = b""
+        while chunk := s.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return Answer(int(lines[0].split(" ")[1]), {k.lower(): v for k, v in headers.items()}, body)
+
+
+def assert_malformed(answer: Answer, locale: str) -> None:
+    assert answer.status == 400, answer
+    assert answer.headers["content-type"] == PROBLEM_JSON
+    assert answer.headers["content-language"] == locale
+    assert answer.headers["connection"] == "close"
+    assert int(answer.headers["content-length"]) == len(answer.body)
+    problem = json.loads(answer.body)
+    assert problem["type"] == PROBLEM_TYPE_PREFIX + "malformed-request"
+    assert problem["status"] == 400
+    assert problem["title"] == TITLES[locale]
+    assert problem["detail"]
+
+
+GET = b"GET /healthz HTTP/1.1\r\n"
+FAULTS = {
+    "DEL in a header value": GET + b"Host: x\r\nAccept-Language: ru\r\nX-Note: a\x7fb\r\n\r\n",
+    "NUL in a header value": GET + b"Host: x\r\nAccept-Language: ar\r\nX-Note: a\x00b\r\n\r\n",
+    # The parser hands over a header once the next one starts: Host follows the language.
+    "a space in a header name": GET + b"Accept-Language: kk\r\nHost: x\r\nX Note: 1\r\n\r\n",
+    "not a request line": b"HELLO THERE\r\n\r\n",
+    "a method with a NUL": b"GE\x00T /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+}
+"""Each fault and the language its answer must be in (from the headers read before it)."""
+
+LOCALES = {
+    "DEL in a header value": "ru",
+    "NUL in a header value": "ar",
+    "a space in a header name": "kk",
+    "not a request line": "en",
+    "a method with a NUL": "en",
+}
+
+
+def test_bytes_that_are_not_http_get_a_localised_problem_from_both_services(deployment: Deployment) -> None:
+    deployment.docs.start()
+    deployment.intake.start()
+    for service in (deployment.intake, deployment.docs):
+        for fault, data in FAULTS.items():
+            answer = send_raw(service.url, data)
+            try:
+                assert_malformed(answer, LOCALES[fault])
+            except AssertionError as failure:
+                raise AssertionError(f"{service.script}: {fault}") from failure
+        # The server goes on serving, and logged the refusals without their bytes.
+        assert httpx.get(f"{service.url}/healthz", timeout=5).status_code == 200
+        logs = service.logs()
+        assert "Invalid HTTP request received." in logs
+        for sent in ("a\\u007fb", "X-Note", "HELLO"):
+            assert sent not in logs
+
+
+def test_a_broken_chunked_body_stores_nothing(deployment: Deployment) -> None:
+    deployment.docs.start()
+    deployment.intake.start()
+    field_worker = bearer(deployment.intake_keys[Role.field_worker])
+    token = field_worker["Authorization"].encode()
+    data = (
+        b"POST /v1/persons HTTP/1.1\r\nHost: x\r\nAccept-Language: ru\r\nAuthorization: " + token + b"\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b'5\r\n{"a":\r\nzz\r\n'
+    )
+    assert_malformed(send_raw(deployment.intake.url, data), "ru")
+    case_worker = bearer(deployment.intake_keys[Role.case_worker])
+    listed = httpx.get(f"{deployment.intake.url}/v1/persons", headers=case_worker, timeout=5)
+    assert listed.status_code == 200
+    assert listed.json()["items"] == []
