@@ -10,6 +10,7 @@ import asyncio
 import collections
 import datetime as dt
 import functools
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -177,6 +178,8 @@ class _LoopCursor:
             # One 5 s for both waits: our processes' turn, then a foreign writer's lock.
             deadline = time.monotonic() + _BUSY_WAIT_SECONDS
             await turn.take(_BUSY_WAIT_SECONDS)
+            if self._connection.database in _restart_due:
+                _restart_wal(self._connection._conn, self._connection.database)
         try:
             work = partial(self._run, False, sql, () if parameters is None else parameters)
             await _on_loop(work, deadline)
@@ -212,6 +215,8 @@ class _LoopConnection(aiosqlite.Connection):
     transaction waits for its turn among our processes first (`writer_turn`)."""
 
     writer_turn: WriterTurn | None = None
+    database: str = ""
+    """The database file's resolved path (empty for an in-memory database)."""
 
     def cursor(self) -> Any:
         return _LoopCursor(self)
@@ -250,6 +255,7 @@ def _loop_creator(database: str) -> Callable[[], Coroutine[Any, Any, _LoopConnec
         await connection
         if database != ":memory:" and not database.startswith("file:"):
             connection.writer_turn = WriterTurn(database)
+            connection.database = str(Path(database).resolve())
         return connection
 
     return connect
@@ -281,12 +287,28 @@ connection answered 503 only after 15 to 30 s (a newcomer trial). Under 32 clien
 waits about 0.1 s for it; one that waits 5 s finds its process overloaded, and `Retry-After`
 is the better answer."""
 
-WAL_AUTOCHECKPOINT_PAGES = 10_000
-"""SQLite's own checkpoint runs within a commit once the WAL holds this many pages (40 MB of
-4 KiB pages; SQLite's default is 1,000): a safety net for when `checkpoint_wal` falls behind."""
+WAL_AUTOCHECKPOINT_PAGES = 40_000
+"""SQLite's own checkpoint runs within a commit once the WAL holds this many pages (160 MB of
+4 KiB pages; SQLite's default is 1,000): a safety net for when `checkpoint_wal` falls behind,
+which under steady writes it does not (`WAL_RESTART_FRAMES`)."""
+
+WAL_RESTART_FRAMES = 16_000
+"""Once the WAL holds this many frames (64 MB) and `checkpoint_wal` has copied nearly all of
+them, the process's writer runs the last checkpoint itself before its next transaction, and
+that transaction starts the WAL again from its beginning (`_restart_due`)."""
+
+WAL_CAUGHT_UP_FRAMES = 300
+"""Frames a WAL may still hold uncopied when `checkpoint_wal` calls itself caught up."""
+
+_CATCH_UP_PASSES = 6
+"""At most this many checkpoint passes a tick, each copying what was written during the last."""
 
 WAL_CHECKPOINT_SECONDS = 0.1
 """How often `checkpoint_wal` copies the WAL's pages into the database file."""
+
+_restart_due: set[str] = set()
+"""Database files (resolved paths) whose writer is to run the last checkpoint before its next
+transaction. Touched on the event loop only."""
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -297,32 +319,63 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def _checkpoint_once(path: Path) -> None:
-    """One PASSIVE checkpoint on a connection of its own: copies what it can of the WAL into
+def _checkpoint_once(path: Path) -> bool:
+    """PASSIVE checkpoints on a connection of its own: each copies what it can of the WAL into
     the database file without waiting for, or blocking, the writer or any reader (SQLite,
-    "PRAGMA wal_checkpoint"). Opens the file read-write only if it exists (`mode=rw`)."""
+    "PRAGMA wal_checkpoint"), and `fdatasync` then writes those pages to disk. A pass follows
+    another, at most `_CATCH_UP_PASSES`, until fewer than `WAL_CAUGHT_UP_FRAMES` frames are
+    left. Opens the file read-write only if it exists (`mode=rw`).
+
+    Returns:
+        Whether the WAL is due to start again: it holds `WAL_RESTART_FRAMES` frames or more and
+        all but a few are copied and on disk.
+
+    Raises:
+        sqlite3.Error: the file is missing, another process is checkpointing, a full disk...
+        OSError: `fdatasync` failed.
+    """
     connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=0)
     try:
-        connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        for _ in range(_CATCH_UP_PASSES):
+            _busy, frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if frames <= 0:
+                return False  # an empty WAL, or not in WAL mode (-1)
+            # A pass that stops short of the WAL's end leaves the copied pages unsynced: the
+            # checkpoint that completes would sync them all, with the writer waiting.
+            descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                os.fdatasync(descriptor)
+            finally:
+                os.close(descriptor)
+            if frames - copied < WAL_CAUGHT_UP_FRAMES:
+                return bool(frames >= WAL_RESTART_FRAMES)
+        return False
     finally:
         connection.close()
 
 
 async def checkpoint_wal(path: Path, *, every: float = WAL_CHECKPOINT_SECONDS) -> None:
     """Checkpoint the SQLite database at `path` every `every` seconds, in a thread, until
-    cancelled.
+    cancelled, and start its WAL again from the beginning whenever it has grown long.
 
     Why: SQLite checkpoints within the commit that fills the WAL past `wal_autocheckpoint`, and
     our commits run on the event loop, so every request in flight waited for the copy and its
-    fsync. Under 32 concurrent registrations that was a checkpoint every few dozen requests
-    and most of their p99 (bench/README.md). Here the copy runs beside the requests: sqlite3
-    lets go of the GIL while it works, and a PASSIVE checkpoint takes no lock a writer needs.
+    fsyncs. Here the copying runs beside the requests: sqlite3 lets go of the GIL while it
+    works, and a PASSIVE checkpoint takes no lock a writer needs. But under steady writes such a
+    checkpoint never reaches the end of a WAL that keeps growing, and a WAL starts again only
+    from a checkpoint that did: until now SQLite's own, in a commit, which held the loop for
+    30 to 50 ms every quarter of a second under 32 clients (bench/README.md, finding 11). Now,
+    once the WAL holds `WAL_RESTART_FRAMES` frames and this thread has copied all but a few, the
+    process's writer runs that last checkpoint before its next transaction (`_restart_due`):
+    little to copy and little to sync, about 20 ms every half second.
+
     A tick finding the WAL as it was at the last one does nothing. Another process's
     checkpoint in the way is tried again at the next tick; any other failure (the file
     missing, a full disk) is logged by its SQLite error name and tried again once the WAL
     changes.
     """
     wal = path.with_name(path.name + "-wal")
+    key = str(path.resolve())
     seen: tuple[int, int] | None = None
     while True:
         await asyncio.sleep(every)
@@ -334,13 +387,30 @@ async def checkpoint_wal(path: Path, *, every: float = WAL_CHECKPOINT_SECONDS) -
             continue  # nothing written since the last checkpoint: no thread, no connection
         seen = (stat.st_mtime_ns, stat.st_size)
         try:
-            await asyncio.to_thread(_checkpoint_once, path)
+            if await asyncio.to_thread(_checkpoint_once, path):
+                _restart_due.add(key)
         except sqlite3.Error as error:
             if lock_held_elsewhere(error):
                 seen = None  # another process is checkpointing: try again at the next tick
                 continue
             name = getattr(error, "sqlite_errorname", type(error).__name__)
             _log.warning("sqlite.checkpoint_failed", error=name)
+        except OSError as error:
+            _log.warning("sqlite.checkpoint_failed", error=type(error).__name__)
+
+
+def _restart_wal(connection: sqlite3.Connection, database: str) -> None:
+    """Run the last checkpoint of a WAL that `checkpoint_wal` found due (`_restart_due`), on
+    the writer's own connection, between its transactions: with our processes' writers held
+    off by the turn, it reaches the end of the WAL, and the transaction that follows starts the
+    WAL from its beginning. Another checkpoint in the way, or any other error, is left to the
+    next tick: this is housekeeping, and the transaction must not fail for it."""
+    _restart_due.discard(database)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    except sqlite3.Error as error:
+        name = getattr(error, "sqlite_errorname", type(error).__name__)
+        _log.warning("sqlite.checkpoint_failed", error=name)
 
 
 def is_sqlite(url: str) -> bool:

@@ -151,3 +151,73 @@ async def test_a_checkpoint_in_the_way_is_tried_again_without_a_warning(tmp_path
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         holder.close()
+
+
+def _wal_frames(path: Path) -> int:
+    """Frames in the WAL now, as a PASSIVE checkpoint on a side connection reports them (it
+    copies them too, but starts nothing: the WAL starts again only at a writer's next
+    transaction)."""
+    with sqlite3.connect(path) as side:
+        return int(side.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+
+
+async def test_a_long_wal_is_called_due_to_start_again_once_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "service.db"
+    db = await _database_with_uncopied_pages(path)
+    try:
+        monkeypatch.setattr(db_module, "WAL_RESTART_FRAMES", PAGES_WRITTEN * 10)
+        assert db_module._checkpoint_once(path) is False  # copied, but not long enough
+        monkeypatch.setattr(db_module, "WAL_RESTART_FRAMES", PAGES_WRITTEN)
+        assert db_module._checkpoint_once(path) is True
+    finally:
+        await db.dispose()
+
+
+async def test_the_writer_starts_a_wal_due_again_before_its_next_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "service.db"
+    db = await _database_with_uncopied_pages(path)
+    key = str(path.resolve())
+    try:
+        # Not due: the next transaction only appends to the WAL (SQLite's own net is far off).
+        async with db.transaction() as session:
+            await session.execute(insert(BLOBS), [{"id": -1, "data": b"x"}])
+        assert _sizes(path)[1] < 200 * 4096
+        # Due (as `checkpoint_wal` marks it): the writer copies the WAL into the file first,
+        # and its transaction starts the WAL again from the beginning.
+        monkeypatch.setattr(db_module, "_restart_due", {key})
+        async with db.transaction() as session:
+            await session.execute(insert(BLOBS), [{"id": -2, "data": b"y"}])
+        assert _sizes(path)[1] > PAGES_WRITTEN * 4000
+        assert db_module._restart_due == set()
+        assert _wal_frames(path) < 20
+        async with db.sessions() as session:
+            ids = (await session.execute(select(BLOBS.c.id).where(BLOBS.c.id < 0))).scalars().all()
+        assert sorted(ids) == [-2, -1]
+        with sqlite3.connect(path) as check:
+            assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        await db.dispose()
+
+
+async def test_the_background_task_marks_a_long_wal_due(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "service.db"
+    db = await _database_with_uncopied_pages(path)
+    monkeypatch.setattr(db_module, "_restart_due", set())
+    monkeypatch.setattr(db_module, "WAL_RESTART_FRAMES", PAGES_WRITTEN)
+    task = asyncio.create_task(checkpoint_wal(path, every=0.01))
+    try:
+        for _ in range(250):
+            if db_module._restart_due:
+                break
+            await asyncio.sleep(0.02)
+        assert db_module._restart_due == {str(path.resolve())}
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await db.dispose()
