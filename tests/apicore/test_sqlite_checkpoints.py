@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -220,4 +222,30 @@ async def test_the_background_task_marks_a_long_wal_due(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        await db.dispose()
+
+
+async def test_a_checkpoint_pass_leaves_the_writers_locks_alone(tmp_path: Path) -> None:
+    # Closing any descriptor of the database file drops the process's POSIX locks on it: another
+    # process closing its connection then takes the database for unused, checkpoints and
+    # deletes the WAL, and what our writer commits next is lost to every new reader.
+    path = tmp_path / "service.db"
+    db = await _database_with_uncopied_pages(path)
+    try:
+        async with db.transaction() as session:  # the writer's connection stays open in the pool
+            await session.execute(insert(BLOBS), [{"id": -1, "data": b"x"}])
+        db_module._checkpoint_once(path)
+        opens_and_closes = "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('SELECT 1').fetchall()"
+        subprocess.run([sys.executable, "-c", opens_and_closes, str(path)], check=True)
+        async with db.transaction() as session:
+            await session.execute(insert(BLOBS), [{"id": -2, "data": b"y"}])
+        counts = "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])"
+        query = "SELECT count(*) FROM blob WHERE id < 0"
+        run = subprocess.run(
+            [sys.executable, "-c", counts, str(path), query], check=True, capture_output=True, text=True
+        )
+        out = run.stdout
+        assert out.strip() == "2"
+        assert path.with_name(path.name + "-wal").exists()
+    finally:
         await db.dispose()
