@@ -9,6 +9,8 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,25 @@ async def _database_with_uncopied_pages(path: Path) -> Database:
     return db
 
 
+@asynccontextmanager
+async def _checkpointing(path: Path, *, every: float) -> AsyncIterator[asyncio.Task[None]]:
+    """`checkpoint_wal(path)` running as a task for the block, cancelled after it."""
+    task = asyncio.create_task(checkpoint_wal(path, every=every))
+    try:
+        yield task
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _within_5_s(probe: Callable[[], bool]) -> None:
+    """Wait until `probe()` is true, at most 5 s (the caller asserts what it expects after)."""
+    for _ in range(250):
+        if probe():
+            return
+        await asyncio.sleep(0.02)
+
+
 async def test_the_writer_leaves_checkpoints_to_the_background(tmp_path: Path) -> None:
     path = tmp_path / "service.db"
     db = await _database_with_uncopied_pages(path)
@@ -76,17 +97,12 @@ async def test_the_writer_leaves_checkpoints_to_the_background(tmp_path: Path) -
 async def test_the_background_task_copies_the_wal_while_the_writer_stays_open(tmp_path: Path) -> None:
     path = tmp_path / "service.db"
     db = await _database_with_uncopied_pages(path)
-    task = asyncio.create_task(checkpoint_wal(path, every=0.02))
     try:
-        for _ in range(250):
-            if path.stat().st_size > PAGES_WRITTEN * 4000:
-                break
-            await asyncio.sleep(0.02)
-        assert path.stat().st_size > PAGES_WRITTEN * 4000
-        assert not task.done()
+        async with _checkpointing(path, every=0.02) as task:
+            await _within_5_s(lambda: path.stat().st_size > PAGES_WRITTEN * 4000)
+            assert path.stat().st_size > PAGES_WRITTEN * 4000
+            assert not task.done()
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
         await db.dispose()
 
 
@@ -212,16 +228,11 @@ async def test_the_background_task_marks_a_long_wal_due(
     db = await _database_with_uncopied_pages(path)
     monkeypatch.setattr(db_module, "_restart_due", set())
     monkeypatch.setattr(db_module, "WAL_RESTART_FRAMES", PAGES_WRITTEN)
-    task = asyncio.create_task(checkpoint_wal(path, every=0.01))
     try:
-        for _ in range(250):
-            if db_module._restart_due:
-                break
-            await asyncio.sleep(0.02)
+        async with _checkpointing(path, every=0.01):
+            await _within_5_s(lambda: bool(db_module._restart_due))
         assert db_module._restart_due == {str(path.resolve())}
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
         await db.dispose()
 
 
