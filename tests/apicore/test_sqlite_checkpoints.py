@@ -53,6 +53,16 @@ async def _database_with_uncopied_pages(path: Path) -> Database:
 
 
 @asynccontextmanager
+async def _uncopied_database(path: Path) -> AsyncIterator[Database]:
+    """`_database_with_uncopied_pages(path)` for the block, its engine disposed after it."""
+    db = await _database_with_uncopied_pages(path)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+@asynccontextmanager
 async def _checkpointing(path: Path, *, every: float) -> AsyncIterator[asyncio.Task[None]]:
     """`checkpoint_wal(path)` running as a task for the block, cancelled after it."""
     task = asyncio.create_task(checkpoint_wal(path, every=every))
@@ -73,8 +83,7 @@ async def _within_5_s(probe: Callable[[], bool]) -> None:
 
 async def test_the_writer_leaves_checkpoints_to_the_background(tmp_path: Path) -> None:
     path = tmp_path / "service.db"
-    db = await _database_with_uncopied_pages(path)
-    try:
+    async with _uncopied_database(path) as db:
         wal_before, file_before = _sizes(path)
         # SQLite's own checkpoint (default 1,000 pages) would have grown the file by now.
         assert file_before < 200 * 4096
@@ -90,20 +99,15 @@ async def test_the_writer_leaves_checkpoints_to_the_background(tmp_path: Path) -
         assert rows[-1].data == bytes([rows[-1].id % 256]) * 4000
         with sqlite3.connect(path) as check:
             assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    finally:
-        await db.dispose()
 
 
 async def test_the_background_task_copies_the_wal_while_the_writer_stays_open(tmp_path: Path) -> None:
     path = tmp_path / "service.db"
-    db = await _database_with_uncopied_pages(path)
-    try:
-        async with _checkpointing(path, every=0.02) as task:
-            await _within_5_s(lambda: path.stat().st_size > PAGES_WRITTEN * 4000)
-            assert path.stat().st_size > PAGES_WRITTEN * 4000
-            assert not task.done()
-    finally:
-        await db.dispose()
+    # The writer's connection stays open in the pool meanwhile.
+    async with _uncopied_database(path), _checkpointing(path, every=0.02) as task:
+        await _within_5_s(lambda: path.stat().st_size > PAGES_WRITTEN * 4000)
+        assert path.stat().st_size > PAGES_WRITTEN * 4000
+        assert not task.done()
 
 
 async def test_a_missing_database_is_not_created_and_the_task_goes_on(tmp_path: Path) -> None:
@@ -183,23 +187,19 @@ async def test_a_long_wal_is_called_due_to_start_again_once_copied(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "service.db"
-    db = await _database_with_uncopied_pages(path)
-    try:
+    async with _uncopied_database(path):
         monkeypatch.setattr(db_module, "WAL_RESTART_FRAMES", PAGES_WRITTEN * 10)
         assert db_module._checkpoint_once(path) is False  # copied, but not long enough
         monkeypatch.setattr(db_module, "WAL_RESTART_FRAMES", PAGES_WRITTEN)
         assert db_module._checkpoint_once(path) is True
-    finally:
-        await db.dispose()
 
 
 async def test_the_writer_starts_a_wal_due_again_before_its_next_transaction(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "service.db"
-    db = await _database_with_uncopied_pages(path)
     key = str(path.resolve())
-    try:
+    async with _uncopied_database(path) as db:
         # Not due: the next transaction only appends to the WAL (SQLite's own net is far off).
         async with db.transaction() as session:
             await session.execute(insert(BLOBS), [{"id": -1, "data": b"x"}])
@@ -217,23 +217,18 @@ async def test_the_writer_starts_a_wal_due_again_before_its_next_transaction(
         assert sorted(ids) == [-2, -1]
         with sqlite3.connect(path) as check:
             assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    finally:
-        await db.dispose()
 
 
 async def test_the_background_task_marks_a_long_wal_due(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "service.db"
-    db = await _database_with_uncopied_pages(path)
     monkeypatch.setattr(db_module, "_restart_due", set())
     monkeypatch.setattr(db_module, "WAL_RESTART_FRAMES", PAGES_WRITTEN)
-    try:
+    async with _uncopied_database(path):
         async with _checkpointing(path, every=0.01):
             await _within_5_s(lambda: bool(db_module._restart_due))
         assert db_module._restart_due == {str(path.resolve())}
-    finally:
-        await db.dispose()
 
 
 async def test_a_checkpoint_pass_leaves_the_writers_locks_alone(tmp_path: Path) -> None:
@@ -241,8 +236,7 @@ async def test_a_checkpoint_pass_leaves_the_writers_locks_alone(tmp_path: Path) 
     # process closing its connection then takes the database for unused, checkpoints and
     # deletes the WAL, and what our writer commits next is lost to every new reader.
     path = tmp_path / "service.db"
-    db = await _database_with_uncopied_pages(path)
-    try:
+    async with _uncopied_database(path) as db:
         async with db.transaction() as session:  # the writer's connection stays open in the pool
             await session.execute(insert(BLOBS), [{"id": -1, "data": b"x"}])
         db_module._checkpoint_once(path)
@@ -258,5 +252,3 @@ async def test_a_checkpoint_pass_leaves_the_writers_locks_alone(tmp_path: Path) 
         out = run.stdout
         assert out.strip() == "2"
         assert path.with_name(path.name + "-wal").exists()
-    finally:
-        await db.dispose()
