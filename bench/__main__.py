@@ -125,6 +125,7 @@ def main() -> int:
         "warmup": cfg.warmup,
         "connections": cfg.connections,
         "batches": cfg.batches,
+        "rounds": cfg.rounds,
         "loadgen_cpu": cfg.loadgen_cpu,
         "quick": cfg.quick,
         "backends": backends,
@@ -140,6 +141,7 @@ def main() -> int:
             "scenario": c.scenario,
             "to_raw": c.to_raw,
             "to_orm": c.to_orm,
+            "rounds_to_raw": c.rounds_to_raw,
         }
         for c in comparisons
     ]

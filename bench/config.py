@@ -7,6 +7,7 @@
 | `BENCH_WARMUP` | 1 (1) | seconds of warm-up before each run (same requests, not counted) |
 | `BENCH_CONNECTIONS` | 32 | concurrent connections of wrk |
 | `BENCH_BATCHES` | 3 (2) | batches of 500 sent per app, one at a time, after a warm-up batch of 50 |
+| `BENCH_ROUNDS` | 3 (1) | rounds of create and read: service and raw app alternate, ratios are the median |
 | `BENCH_BACKENDS` | `sqlite,postgresql` | databases to measure |
 | `BENCH_WORKERS` | `1,2` | worker processes per server |
 | `BENCH_POSTGRES_URL` | `TEST_POSTGRES_URL`, else the local server | admin URL (may create databases) |
@@ -44,6 +45,7 @@ class BenchConfig:
     warmup: int
     connections: int
     batches: int
+    rounds: int
     backends: tuple[str, ...]
     workers: tuple[int, ...]
     postgres_url: str
@@ -77,6 +79,7 @@ class BenchConfig:
             warmup=int(e.get("BENCH_WARMUP", "1")),
             connections=int(e.get("BENCH_CONNECTIONS", "32")),
             batches=int(e.get("BENCH_BATCHES", "2" if quick else "3")),
+            rounds=max(1, int(e.get("BENCH_ROUNDS", "1" if quick else "3"))),
             backends=backends,
             workers=_ints(e.get("BENCH_WORKERS", "1,2")),
             postgres_url=e.get("BENCH_POSTGRES_URL") or e.get("TEST_POSTGRES_URL") or DEFAULT_POSTGRES,

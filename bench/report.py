@@ -101,10 +101,11 @@ def targets_table(found: Sequence[Target]) -> str:
             f"{fmt(t.value, 2)} {t.unit}".strip(),
             f"{'≥' if t.direction == 'min' else '≤'} {fmt(t.limit, 2)} {t.unit}".strip(),
             t.verdict,
+            t.detail or "—",
         ]
         for t in found
     ]
-    return markdown_table(["target", "where", "measured", "limit", "verdict"], rows, "llrrl")
+    return markdown_table(["target", "where", "measured", "limit", "verdict", "each round"], rows, "llrrll")
 
 
 def growth_table(growth: Sequence[Mapping[str, Any]]) -> str:
@@ -142,6 +143,15 @@ def render(results: Mapping[str, Any], comparisons: Sequence[Comparison], found:
         "answers only.",
         "",
     ]
+    rounds = int(meta.get("rounds", 1))
+    if rounds > 1:
+        parts += [
+            f"Create and read ran in {rounds} rounds, the service and the raw app one after the other "
+            "in each: a ratio to raw is the median of the rounds' ratios, the SQLite create p99 the "
+            "median of the rounds' p99, and the tables show each app's median run by rate (the ORM "
+            "app and the other scenarios ran once).",
+            "",
+        ]
     for note in meta.get("notes", []):
         parts.append(f"- {note}")
     parts += ["", "## Summary", "", summary_table(comparisons), ""]

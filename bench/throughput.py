@@ -278,19 +278,21 @@ class Matrix:
         loaded: Loaded,
         slot: int,
         only: Iterable[str] = SCENARIOS,
+        round_: int = 0,
     ) -> None:
-        """Every scenario of `app` (or those in `only`); `slot` picks this run's share of requests."""
+        """Every scenario of `app` (or those in `only`); `slot` picks this run's share of requests,
+        `round_` its round (each round creates persons of its own)."""
         cfg = self.cfg
         backend = loaded.intake.backend
         intake_keys, docs_keys = loaded.intake.keys, loaded.docs.keys
         rng = random.Random(SEED + slot)  # noqa: S311 - which persons to read, not a secret
-        tag = f"{backend}-w{workers}-{app}"
+        tag = f"{backend}-w{workers}-{app}" + (f"-r{round_}" if round_ else "")
         for scenario in only:
             server = servers.docs if scenario == "transition" else servers.persons
             log(f"{tag}: {scenario}")
             with RssSampler(server.process.pid if server.process else 0) as rss:
                 if scenario == "create":
-                    seed = SEED * 10 + slot * 100 + APPS.index(app)
+                    seed = SEED * 10 + slot * 100 + round_ * 10 + APPS.index(app)
 
                     def make_create(count: int, purpose: str, seed: int = seed) -> Iterable[PreparedRequest]:
                         return scenarios.creations(
@@ -349,6 +351,7 @@ class Matrix:
                 scenario=scenario,
                 concurrency=cfg.connections,
                 rss_mb=rss.workers_peak(),
+                round_=round_,
             )
             self.runs.append(last)
             statuses = dict(last.statuses or {})
@@ -384,12 +387,28 @@ def run_backend(server: DatabaseServer, cfg: BenchConfig, matrix: Matrix, log_di
     copies = prepare_backend(server, cfg, log_dir)
     for slot, workers in enumerate(cfg.workers):
         for app in APPS:
-            loaded = copies[app]
-            servers = start_app(app, workers, loaded.intake, loaded.docs, cfg, log_dir)
-            try:
-                if app == "service" and slot == 0:
-                    check_service(servers, loaded)
-                matrix.run_app(app, workers, servers, loaded, slot)
-            finally:
-                servers.stop()
+            _run_started(app, workers, copies[app], cfg, matrix, log_dir, slot, SCENARIOS, 0, check=slot == 0)
+        # More rounds of the ratio targets, the service and the raw app one after the other.
+        for round_ in range(1, cfg.rounds):
+            for app in ROUND_APPS:
+                _run_started(app, workers, copies[app], cfg, matrix, log_dir, slot, ROUND_SCENARIOS, round_)
     return copies
+
+
+ROUND_APPS = ("service", "raw")
+ROUND_SCENARIOS = ("create", "read")
+"""What later rounds measure: the apps and scenarios of the rate targets (bench/stats.py)."""
+
+
+def _run_started(
+    app: str, workers: int, loaded: Loaded, cfg: BenchConfig, matrix: Matrix, log_dir: Path,
+    slot: int, only: Iterable[str], round_: int, *, check: bool = False,
+) -> None:  # fmt: skip
+    """Start `app`, run the scenarios of `only` in round `round_`, and stop it."""
+    servers = start_app(app, workers, loaded.intake, loaded.docs, cfg, log_dir)
+    try:
+        if app == "service" and check:
+            check_service(servers, loaded)
+        matrix.run_app(app, workers, servers, loaded, slot, only, round_)
+    finally:
+        servers.stop()

@@ -71,6 +71,34 @@ class TestRatios:
         (comparison,) = stats.compare(runs)
         assert comparison.to_raw is None
 
+    def test_rounds_pair_service_and_raw_and_take_the_median_ratio(self) -> None:
+        # Round 0 ran on a fast machine for the raw app only: alone, it would give 0.4.
+        runs = [
+            _run("service", "read", 400, round=0),
+            _run("raw", "read", 1000, round=0),
+            _run("service", "read", 300, round=1),
+            _run("raw", "read", 400, round=1),
+            _run("service", "read", 350, round=2),
+            _run("raw", "read", 500, round=2),
+        ]
+        (comparison,) = stats.compare(runs)
+        assert comparison.rounds_to_raw == pytest.approx([0.4, 0.75, 0.7])
+        assert comparison.to_raw == pytest.approx(0.7)
+        # The runs shown are each app's median by rate.
+        assert [r.round for r in (comparison.service, comparison.raw) if r is not None] == [2, 2]
+
+    def test_a_round_without_its_raw_run_is_left_out(self) -> None:
+        runs = [
+            _run("service", "create", 300, round=0),
+            _run("raw", "create", 600, round=0),
+            _run("service", "create", 900, round=1),
+            _run("service", "create", 400, round=2),
+            _run("raw", "create", 500, round=2, exhausted=True),
+        ]
+        (comparison,) = stats.compare(runs)
+        assert comparison.rounds_to_raw == pytest.approx([0.5])
+        assert comparison.to_raw == pytest.approx(0.5)
+
     def test_missing_or_zero_baseline_gives_none(self) -> None:
         assert stats.ratio(1.0, 0.0) is None
         assert stats.ratio(None, 2.0) is None
@@ -128,6 +156,25 @@ class TestTargets:
         assert found["SQLite create p99 ≤ 100 ms"].verdict == "FAIL"
         assert found["batch of 500 within 3 × raw executemany"].verdict == "PASS"
         assert found["RSS < 150 MB per process"].verdict == "PASS"
+
+    def test_sqlite_p99_is_the_median_of_the_rounds_and_each_round_is_shown(self) -> None:
+        runs = [
+            _run("service", "create", 500, p99_ms=130.0, round=0),
+            _run("raw", "create", 500, round=0),
+            _run("service", "create", 500, p99_ms=90.0, round=1),
+            _run("raw", "create", 500, round=1),
+            _run("service", "create", 500, p99_ms=95.0, round=2, rss_mb=160.0),
+            _run("raw", "create", 500, round=2),
+        ]
+        found = {t.name.split(" (")[0]: t for t in stats.targets(stats.compare(runs))}
+        p99 = found["SQLite create p99 ≤ 100 ms"]
+        assert (p99.value, p99.verdict, p99.detail) == (95.0, "PASS", "130.00, 90.00, 95.00")
+        assert found["create ≥ 0.6 × raw"].detail == "1.00, 1.00, 1.00"
+        # Memory is checked in every round, not only in the median one.
+        assert found["RSS < 150 MB per process"].verdict == "FAIL"
+        row = next(line for line in report.targets_table(list(found.values())).splitlines() if "p99" in line)
+        cells = [c.strip() for c in row.split("|")[3:7]]
+        assert cells == ["95.00 ms", "≤ 100.00 ms", "PASS", "130.00, 90.00, 95.00"]
 
     def test_nothing_measured_is_not_a_pass(self) -> None:
         target = stats.Target("x", "here", None, 1.0, "min")
