@@ -175,6 +175,17 @@ ShortText = Annotated[
 ]
 """A short label: 1–200 characters."""
 
+DocumentNumberText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64),
+    Field(json_schema_extra=_text_pattern()),
+    AfterValidator(_storable),
+    AfterValidator(_not_blank),
+]
+"""A document number as typed (1–64 characters; a field may bound it further): no control,
+text-direction or invisible character, which PostgreSQL would refuse (NUL) or a reader could
+not see. Its format, where one is configured, is checked by the service that issues it."""
+
 
 def _plain(value: str) -> str:
     problem = storable_text_problem(value)

@@ -12,7 +12,15 @@ from pydantic_core import PydanticCustomError
 
 from apicore.i18n import _l
 from apicore.problems import register_field_message
-from apicore.schemas import DateText, IINText, NameText, RequestModel, ResponseModel, ShortText
+from apicore.schemas import (
+    DateText,
+    DocumentNumberText,
+    IINText,
+    NameText,
+    RequestModel,
+    ResponseModel,
+    ShortText,
+)
 from docs_service.document_requests.names import is_kazakh_cyrillic
 from docs_service.document_requests.workflow import DocumentKind, Prerequisite, ReissueReason, Status
 
@@ -49,7 +57,7 @@ LatinNamePart = Annotated[
     StringConstraints(min_length=1, max_length=200),
     AfterValidator(_passport_latin),
 ]
-NumberText = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+NumberText = DocumentNumberText
 """A document number as typed; its format is checked against the configured formats."""
 
 
@@ -93,6 +101,7 @@ class DocumentRequestCreate(RequestModel):
     assignment: Assignment | None = None
     former_passport_number: NumberText | None = Field(
         default=None,
+        max_length=32,
         description="A passport the person held before, withdrawn when the new one is handed over.",
     )
 
@@ -104,7 +113,7 @@ class DocumentRequestUpdate(RequestModel):
     names: CyrillicName | None = None
     latin_name: LatinName | None = None
     assignment: Assignment | None = None
-    former_passport_number: NumberText | None = None
+    former_passport_number: NumberText | None = Field(default=None, max_length=32)
 
 
 CollectedDocument = Literal[

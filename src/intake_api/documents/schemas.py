@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from apicore.schemas import ResponseModel
+from apicore.schemas import DocumentNumberText, ResponseModel
 
 DocumentKind = Literal["birth_certificate", "passport"]
 DocumentStatus = Literal[
@@ -26,7 +26,7 @@ DocumentStatus = Literal[
 ]
 """The documents service's workflow statuses (`docs_service/document_requests/workflow.py`)."""
 
-_Number = Field(default=None, min_length=1, max_length=64)
+_Number = Field(default=None, max_length=64)
 
 
 class DocumentUpdate(BaseModel):
@@ -48,10 +48,10 @@ class DocumentUpdate(BaseModel):
     status_changed_at: AwareDatetime = Field(
         description="With its offset (RFC 3339): the documents service's clock."
     )
-    civil_act_record_number: str | None = _Number
-    certificate_series: str | None = Field(default=None, min_length=1, max_length=16)
-    certificate_number: str | None = Field(default=None, min_length=1, max_length=32)
-    passport_number: str | None = Field(default=None, min_length=1, max_length=16)
+    civil_act_record_number: DocumentNumberText | None = _Number
+    certificate_series: DocumentNumberText | None = Field(default=None, max_length=16)
+    certificate_number: DocumentNumberText | None = Field(default=None, max_length=32)
+    passport_number: DocumentNumberText | None = Field(default=None, max_length=16)
     registered_on: dt.date | None = None
     issued_on: dt.date | None = None
     expires_on: dt.date | None = None

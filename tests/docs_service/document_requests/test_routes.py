@@ -239,6 +239,23 @@ class TestOpenRequest:
             ("former_passport_number", "passport_only")
         ]
 
+    @pytest.mark.parametrize(
+        ("value", "code"),
+        [
+            ("N12\u00003", "nul_character"),  # PostgreSQL refuses NUL in text: was a 500
+            ("N" * 33, "too_long"),  # longer than the column: was a 500 on PostgreSQL
+            ("N1234567\u202eX", "bidi_control"),
+            ("N1\u200b234567", "invisible_character"),
+        ],
+    )
+    async def test_a_former_passport_number_that_cannot_be_kept_is_422(
+        self, docs: ServiceClient, fake_intake: FakeIntake, value: str, code: str
+    ) -> None:
+        r = await open_request(docs, fake_intake.add("woman"), "passport", former_passport_number=value)
+        assert r.status_code == 422, r.text
+        assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [("former_passport_number", code)]
+        assert await request_count(docs) == 0
+
     async def test_assignment_and_former_passport_are_kept(
         self, docs: ServiceClient, fake_intake: FakeIntake
     ) -> None:

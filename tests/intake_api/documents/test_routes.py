@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from apicore.auth import Role
@@ -126,6 +127,26 @@ class TestReceiveDocumentUpdate:
         r = await send(intake, body)
         assert r.status_code == 422, r.text
         assert [e["field"] for e in r.json()["errors"]] == ["status_changed_at"]
+        assert await documents(intake, child) == [
+            {"kind": "birth_certificate", "needed": True, "status": None}
+        ]
+
+    @pytest.mark.parametrize(
+        ("field", "value", "code"),
+        [
+            ("passport_number", "N1\u00002", "nul_character"),  # PostgreSQL refuses NUL in text: was a 500
+            ("certificate_number", "0004\u202e123", "bidi_control"),
+            ("civil_act_record_number", "000\u200b412", "invisible_character"),
+            ("certificate_series", " ", "blank"),
+        ],
+    )
+    async def test_a_number_with_hidden_characters_is_422_and_changes_nothing(
+        self, intake: ServiceClient, field: str, value: str, code: str
+    ) -> None:
+        child = await registered_child(intake)
+        r = await send(intake, update(child, uuid.uuid4(), 2, "documents_collected", **{field: value}))
+        assert r.status_code == 422, r.text
+        assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [(field, code)]
         assert await documents(intake, child) == [
             {"kind": "birth_certificate", "needed": True, "status": None}
         ]
