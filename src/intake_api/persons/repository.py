@@ -33,8 +33,6 @@ class PersonFilters:
     q: str | None = None
     person_ids: Select[Any] | None = None
     """A select of person ids to keep (a household's members, say)."""
-    hide_custody: bool = False
-    """Leave out persons in custody (a partner filtering by status or facility)."""
 
     def narrows(self) -> bool:
         """Whether any filter but `q` is set."""
@@ -53,8 +51,6 @@ def _filtered(query: _S, f: PersonFilters) -> _S:
         query = query.where(Person.category == f.category)
     if f.status is not None:
         query = query.where(Person.status == f.status)
-    if f.hide_custody:
-        query = query.where(Person.status != "in_custody")
     if f.facility is not None:
         query = query.where(Person.facility == f.facility)
     if f.arrived_from is not None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from apicore.audit import Audit
-from apicore.auth import Principal, Role, bearer_token, hash_key
+from apicore.auth import Forbidden, Principal, Role, bearer_token, hash_key
 from apicore.i18n import _l
 from apicore.idempotency import IdempotencyKeyReused
 from apicore.pagination import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor
@@ -60,6 +60,8 @@ register_field_message("too_many_words", _l("At most {max} words: each must matc
 router = APIRouter(prefix="/v1/persons", tags=["persons"], route_class=TransactionalRoute)
 
 _JSON = "application/json"
+_STATUS_FILTER_ROLES = (Role.field_worker, Role.case_worker, Role.registrar, Role.service, Role.admin)
+"""Who may filter the list by `status` or `facility`: every reader but partners."""
 _EDIT_PROBLEMS = (PreconditionRequired, PreconditionFailed, service.PersonNotFound)
 
 
@@ -272,12 +274,19 @@ async def list_returnees(
         str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
     ] = None,
 ) -> Page[PersonRead]:
-    """Returnees, oldest registration first; every person listed is audited as read."""
+    """Returnees, oldest registration first; every person listed is audited as read.
+
+    Partners see neither `status` nor `facility`, and filtering on them is refused (403).
+    """
     if arrived_from and arrived_to and arrived_from > arrived_to:
         raise ValidationFailed(errors=[FieldError("arrived_to", "range_reversed")])
     if q is not None and len(search.query_parts(q)) > search.MAX_QUERY_WORDS:
         # Dropping the extra words would answer a different, broader search than the one asked.
         raise ValidationFailed(errors=[FieldError("q", "too_many_words", {"max": search.MAX_QUERY_WORDS})])
+    if principal.role is Role.partner and (status is not None or facility is not None):
+        # Partners see neither field: filtering on them, status by status, would name who is in
+        # custody all the same.
+        raise Forbidden(roles=", ".join(r.value for r in _STATUS_FILTER_ROLES))
     household_ids = households_service.person_ids_in_household(household_id) if household_id else None
     filters = repository.PersonFilters(
         operation=operation,
@@ -295,8 +304,6 @@ async def list_returnees(
             if document_status is not None
             else household_ids
         ),
-        # Partners do not see custody: nor may a filter on status or facility reveal it.
-        hide_custody=principal.role is Role.partner and (status is not None or facility is not None),
     )
     rows, next_cursor = await repository.page(session, filters, limit=limit, cursor=cursor)
     await audit.record_many(

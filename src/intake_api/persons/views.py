@@ -3,7 +3,8 @@
 - case workers and admins: everything;
 - field workers: everything but case notes;
 - registrars and other services: identity and document needs;
-- partners: no notes, and nothing that reveals custody (status and facility while in custody).
+- partners: no notes, and nothing that reveals custody: neither status nor facility, of anyone
+  (hidden only while in custody, their absence itself named who was in custody).
 """
 
 from __future__ import annotations
@@ -43,17 +44,15 @@ _VISIBLE: Final[dict[Role, frozenset[str]]] = {
     Role.field_worker: _ALL - {"notes"},
     Role.registrar: _IDENTITY,
     Role.service: _IDENTITY,
-    Role.partner: _ALL - {"notes"},
+    Role.partner: _ALL - {"notes", "status", "facility"},
     Role.auditor: frozenset({"id", "version"}),
 }
 
 
 def visible_fields(role: Role, person: Person) -> frozenset[str]:
     """The fields of `PersonRead` that `role` may see of this person."""
-    fields = _VISIBLE.get(role, frozenset({"id"}))
-    if role is Role.partner and person.status == "in_custody":
-        fields = fields - {"status", "facility"}
-    return fields
+    del person  # the same for every person: a field hidden for some would single them out
+    return _VISIBLE.get(role, frozenset({"id"}))
 
 
 def read(

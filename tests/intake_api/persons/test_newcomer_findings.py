@@ -123,30 +123,57 @@ class TestBatchAndMediaTypes:
         assert r.status_code == 415
 
 
+_MAN = {
+    "operation": "rusafa",
+    "category": "man",
+    "sex": "male",
+    "birth_date": "1988",
+    "arrival_date": "2019-11-24",
+    "names": [{"script": "Cyrl", "kind": "document", "given": "Ержан"}],
+    "facility": "SIZO",
+}
+
+
 class TestPartnersAndCustody:
     async def test_filters_do_not_reveal_who_is_in_custody(self, intake: ServiceClient) -> None:
         await seed_operations(intake)
-        man = {
-            "operation": "rusafa",
-            "category": "man",
-            "sex": "male",
-            "birth_date": "1988",
-            "arrival_date": "2019-11-24",
-            "names": [{"script": "Cyrl", "kind": "document", "given": "Ержан"}],
-            "facility": "SIZO",
-        }
-        created = (await post_person(intake, man)).json()
+        created = (await post_person(intake, _MAN)).json()
         r = await intake.http.post(
             f"/v1/persons/{created['id']}/status-changes",
             json={"status": "in_custody"},
             headers={**intake.auth(Role.case_worker), "If-Match": f'"{created["version"]}"'},
         )
         assert r.status_code == 200
-        for params in ({"status": "in_custody"}, {"facility": "SIZO"}):
+        for params in ({"status": "in_custody"}, {"status": "arrived"}, {"facility": "SIZO"}):
             partner = await intake.http.get("/v1/persons", params=params, headers=intake.auth(Role.partner))
-            assert partner.json()["items"] == []
+            # Status by status, what is left out would name who is in custody: refused.
+            assert partner.status_code == 403, partner.text
+            assert partner.headers["content-type"].startswith("application/problem+json")
+        for params in ({"status": "in_custody"}, {"facility": "SIZO"}):
             case = await intake.http.get("/v1/persons", params=params, headers=intake.auth(Role.case_worker))
             assert [p["id"] for p in case.json()["items"]] == [created["id"]]
+
+    async def test_no_person_shows_a_partner_status_or_facility(self, intake: ServiceClient) -> None:
+        # Hidden only for persons in custody, the fields' absence itself named them.
+        await seed_operations(intake)
+        free = (await post_person(intake, fixture_body("kk", 0))).json()
+        held = (await post_person(intake, _MAN)).json()
+        r = await intake.http.post(
+            f"/v1/persons/{held['id']}/status-changes",
+            json={"status": "in_custody"},
+            headers={**intake.auth(Role.case_worker), "If-Match": f'"{held["version"]}"'},
+        )
+        assert r.status_code == 200, r.text
+        listed = await intake.http.get("/v1/persons", headers=intake.auth(Role.partner))
+        assert {p["id"] for p in listed.json()["items"]} == {free["id"], held["id"]}
+        shown = [*listed.json()["items"]]
+        for person in (free, held):
+            one = await intake.http.get(f"/v1/persons/{person['id']}", headers=intake.auth(Role.partner))
+            shown.append(one.json())
+        for person in shown:
+            assert "status" not in person
+            assert "facility" not in person
+            assert "notes" not in person
 
 
 async def test_audit_time_filters_beyond_utc_are_422(intake: ServiceClient) -> None:
