@@ -52,11 +52,25 @@ class ResponseModel(BaseModel):
 # zero-width joiners and BOM included), line/paragraph separators, private use, noncharacters.
 # In a name they only hide spoofing or typing accidents.
 _INVISIBLE_CATEGORIES = frozenset({"Cf", "Zl", "Zp", "Co"})
+# Default-ignorable code points outside those categories (Unicode's DerivedCoreProperties.txt,
+# Default_Ignorable_Code_Point): Hangul fillers (letters that draw nothing), the combining
+# grapheme joiner, Khmer inherent vowels, Mongolian variation selectors, variation selectors.
+# A newcomer trial registered "Ali" with U+3164 inside, found by `q=Ali` and shown as "Ali".
+_IGNORABLE = frozenset(
+    chr(c)
+    for c in (
+        *(0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0),
+        *range(0x180B, 0x1810),
+        *range(0xFE00, 0xFE10),
+        *range(0xE0100, 0xE01F0),
+    )
+)
 
 
 def _has_invisible(value: str) -> bool:
     return any(
         unicodedata.category(ch) in _INVISIBLE_CATEGORIES
+        or ch in _IGNORABLE
         or (ord(ch) & 0xFFFE) == 0xFFFE
         or 0xFDD0 <= ord(ch) <= 0xFDEF
         for ch in value
@@ -73,6 +87,7 @@ _PATTERN_REFUSED = (
     r"\u00ad\u061c\u180e"  # soft hyphen, Arabic letter mark, Mongolian vowel separator
     r"\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f"  # zero-width, separators, bidi
     r"\ufeff\ufff9-\ufffb\ufffd-\uffff"  # BOM, interlinear annotation, U+FFFD, noncharacters
+    r"\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0"  # ignorables (_IGNORABLE)
 )
 # ASCII digits and symbols a name does not take (letters, space, - ' . are kept), escaped so
 # that Python's `re` sees no nested set and ECMA-262 sees syntax characters.
@@ -126,6 +141,12 @@ def storable_multiline(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
+def _plain_spaces(value: str) -> str:
+    """Every space of a name as U+0020: a no-break, ideographic or en space looks the same and
+    would make two names that read alike differ."""
+    return "".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in value)
+
+
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise PydanticCustomError("blank", "must not be blank")
@@ -161,6 +182,7 @@ NameText = Annotated[
     StringConstraints(min_length=1, max_length=100),
     Field(json_schema_extra=_text_pattern(name=True)),
     AfterValidator(_storable),
+    AfterValidator(_plain_spaces),
     AfterValidator(_not_blank),
     AfterValidator(_name_characters),
 ]

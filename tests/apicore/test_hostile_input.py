@@ -423,6 +423,9 @@ class TestNothingChanges:
             ("Ай\u202eша", "bidi_control"),  # RIGHT-TO-LEFT OVERRIDE: shows a name reversed
             ("Ай\u200dша", "invisible_character"),  # ZERO WIDTH JOINER
             ("Ай\u200bша", "invisible_character"),  # ZERO WIDTH SPACE
+            ("Al\u3164i", "invisible_character"),  # HANGUL FILLER: a letter that draws nothing
+            ("A\u034fli", "invisible_character"),  # COMBINING GRAPHEME JOINER
+            ("Ali\ufe0f", "invisible_character"),  # VARIATION SELECTOR-16
             ("Robert'); DROP TABLE person;--", "name_characters"),
             ("<script>alert(1)</script>", "name_characters"),
         ):

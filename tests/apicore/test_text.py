@@ -1,5 +1,7 @@
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
+from apicore.schemas import NameText
 from apicore.text import TextProblem, fold_digits, has_bidi_controls, storable_text_problem
 
 
@@ -127,3 +129,14 @@ class TestHasBidiControls:
     )
     def test_ignores_text_and_marks(self, text: str) -> None:
         assert not has_bidi_controls(text)
+
+
+class TestNameSpaces:
+    def test_every_space_in_a_name_becomes_a_plain_space(self) -> None:
+        # No-break, ideographic and en spaces look like U+0020: kept, they make alike names differ.
+        names = TypeAdapter(NameText)
+        assert names.validate_python("Ай\u00a0Гүл\u3000Бек\u2002Ұлы") == "Ай Гүл Бек Ұлы"
+
+    def test_a_name_of_spaces_alone_is_blank(self) -> None:
+        with pytest.raises(ValidationError, match="blank"):
+            TypeAdapter(NameText).validate_python("\u00a0\u3000")
