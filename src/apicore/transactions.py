@@ -20,8 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from apicore.auth import RoleRequirement, Unauthorized, bearer_token, hash_key, principal_of
+from apicore.i18n import _l
 from apicore.idempotency import Claim, parse_key, request_fingerprint
-from apicore.problems import UnsupportedMediaType, ValidationFailed, validation_problem
+from apicore.problems import (
+    UnsupportedMediaType,
+    ValidationFailed,
+    register_field_message,
+    validation_problem,
+)
 
 
 def _required_roles(route: APIRoute) -> list[str]:
@@ -34,6 +40,8 @@ def _required_roles(route: APIRoute) -> list[str]:
         stack.extend(dependant.dependencies)
     return sorted(set(roles))
 
+
+register_field_message("repeated_parameter", _l("Give this parameter once."))
 
 _READS = frozenset({"GET", "HEAD"})
 _AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
@@ -51,15 +59,25 @@ def _query_names(route: APIRoute) -> frozenset[str]:
 
 
 def _unknown_query(request: Request, known: frozenset[str]) -> ValidationFailed | None:
-    """A 422 naming each query parameter the route does not take, or None.
+    """A 422 naming each query parameter the route does not take (`extra_forbidden`) or that
+    is given more than once (`repeated_parameter`), or None.
 
     Why: a mistyped filter (`?operaton=zhusan-2`) would otherwise be ignored, and the answer
     would list, and audit as read, every person the filter was meant to leave out.
     """
-    unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in known]
-    if not unknown:
+    names = [name for name, _ in request.query_params.multi_items()]
+    unknown = [name for name in dict.fromkeys(names) if name not in known]
+    # No route takes a list in its query: a repeated one (`?limit=10&limit=20`) would silently
+    # answer for its last value only, a filter of two statuses for one of them.
+    repeated = [name for name in dict.fromkeys(names) if name in known and names.count(name) > 1]
+    if not unknown and not repeated:
         return None
-    return validation_problem({"type": "extra_forbidden", "loc": ("query", name)} for name in unknown)
+    return validation_problem(
+        [
+            *({"type": "extra_forbidden", "loc": ("query", name)} for name in unknown),
+            *({"type": "repeated_parameter", "loc": ("query", name)} for name in repeated),
+        ]
+    )
 
 
 class TransactionalRoute(APIRoute):
