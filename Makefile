@@ -36,7 +36,7 @@ openapi: $(STAMP) ## write openapi/intake_api.json and openapi/docs_service.json
 	$(BIN)/intake-api openapi > openapi/intake_api.json.tmp && mv openapi/intake_api.json.tmp openapi/intake_api.json
 	$(BIN)/docs-service openapi > openapi/docs_service.json.tmp && mv openapi/docs_service.json.tmp openapi/docs_service.json
 
-bench: $(STAMP) ## benchmarks (wrk, both databases, ~12 min; BENCH_QUICK=1 to try): bench/results/
+bench: $(STAMP) ## benchmarks (wrk, both databases, ~14 min; BENCH_QUICK=1 to try): bench/results/
 	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench
 
