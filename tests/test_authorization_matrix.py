@@ -1,8 +1,9 @@
 """Every endpoint × every role (and no key, and a revoked key), generated from the apps' routes.
 
 A route that declares no roles and is not one of the few public ones fails here, so a new
-endpoint cannot ship without a rule. Each role the route declares must get past the gate
-(whatever the handler then says of the empty request), and every other role must get 403.
+endpoint cannot ship without a rule. Each role the route declares must get past the gate and be
+answered with a status the operation documents (the empty request's 404, 422 or 428: never a
+401, 403 or 5xx), and every other role must get 403.
 """
 
 from __future__ import annotations
@@ -22,12 +23,18 @@ SAMPLE_PATH_VALUES = {"kind": "passport", "number": "N1234567"}
 
 def operations(app: Any) -> list[tuple[str, str, list[str] | None]]:
     """`(method, path, roles)` of every operation in the app's OpenAPI document."""
+    return [(method, path, roles) for method, path, roles, _ in documented(app)]
+
+
+def documented(app: Any) -> list[tuple[str, str, list[str] | None, set[int]]]:
+    """`(method, path, roles, documented statuses)` of every operation in the app's OpenAPI."""
     spec = build_openapi(app)
     found = []
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             if isinstance(operation, dict) and "responses" in operation:
-                found.append((method.upper(), path, operation.get("x-roles")))
+                statuses = {int(code) for code in operation["responses"] if code.isdigit()}
+                found.append((method.upper(), path, operation.get("x-roles"), statuses))
     return found
 
 
@@ -53,7 +60,7 @@ async def check_matrix(client: ServiceClient) -> None:
     app = client.app
     assert app is not None
     failures: list[str] = []
-    for method, path, roles in operations(app):
+    for method, path, roles, statuses in documented(app):
         if (method, path) in PUBLIC:
             continue
         if not roles:
@@ -64,8 +71,10 @@ async def check_matrix(client: ServiceClient) -> None:
         for role in Role:
             status = await call(client, method, path, client.auth(role))
             allowed = role.value in roles
-            if allowed and status in {401, 403}:
-                failures.append(f"{method} {path} as {role.value} (allowed): {status}")
+            if allowed and (status in {401, 403} or status >= 500 or status not in statuses):
+                failures.append(
+                    f"{method} {path} as {role.value} (allowed): {status}, documents {sorted(statuses)}"
+                )
             if not allowed and status != 403:
                 failures.append(f"{method} {path} as {role.value} (not allowed): {status}")
     assert not failures, "\n".join(failures)
