@@ -96,8 +96,13 @@ _WORD_BREAK: Final = re.compile(r"[^\w\u0300-\u036f\u064b-\u065f\u0670'’ʼ‘]
 def query_parts(q: str) -> list[str]:
     """The words of a search text as typed, split where a stored name's words are split: at
     spaces and at punctuation (`Айша,Абдуллаева` is two words), after NFKC (the ligature ﷺ
-    is four words, as it is stored)."""
-    return [part for part in _WORD_BREAK.split(unicodedata.normalize("NFKC", q)) if part]
+    is four words, as it is stored).
+
+    Invisible format characters (Unicode category Cf: joiners, direction marks, soft hyphens)
+    are dropped first, not split at: stored names refuse them, and a keyboard or a copy from a
+    document that put a zero-width joiner inside `Ива‍нов` still means one word."""
+    visible = "".join(ch for ch in q if unicodedata.category(ch) != "Cf")
+    return [part for part in _WORD_BREAK.split(unicodedata.normalize("NFKC", visible)) if part]
 
 
 def query_words(q: str) -> list[tuple[str, str]]:

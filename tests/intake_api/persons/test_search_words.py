@@ -143,6 +143,14 @@ class TestWordsOfASearch:
         assert await search(kazakh_family, "Айша;Брунгильда") == []
         assert await search(kazakh_family, "Жұмабаева/Айша") == [AISHA]
 
+    async def test_invisible_format_characters_inside_a_word_do_not_split_it(
+        self, kazakh_family: ServiceClient
+    ) -> None:
+        # A joiner from an Arabic keyboard, a soft hyphen or a direction mark from a copied
+        # document: before, `Жұма\u200dбаева` was searched as the words `Жұма` and `баева`.
+        for q in ("Айша Жұма\u200dбаева", "Ай\u00adша Жұмабаева", "\u202eАйша\u200f Жұмабаева"):
+            assert await search(kazakh_family, q) == [AISHA], q
+
     async def test_six_words_are_searched_and_a_seventh_is_refused_naming_q(
         self, kazakh_family: ServiceClient
     ) -> None:
