@@ -88,12 +88,17 @@ class Claim:
     """When this request took the key: proves it still holds it when the answer is stored."""
 
 
-def parse_key(raw: str) -> str:
-    """Validate an `Idempotency-Key` header value.
+def parse_key(raw: str, *, more: int = 0) -> str:
+    """Validate an `Idempotency-Key` header value; `more` counts further `Idempotency-Key` headers.
 
     Raises:
-        InvalidIdempotencyKey: unless 1–255 visible ASCII characters.
+        InvalidIdempotencyKey: unless 1–255 visible ASCII characters (`string_pattern_mismatch`),
+            or if the header came more than once (`repeated_parameter`): the field is a single
+            item (IETF httpapi idempotency-key draft, section 2.1), and a proxy that keeps the
+            first while we keep the last would disagree about which request this is.
     """
+    if more:
+        raise InvalidIdempotencyKey(errors=[FieldError("Idempotency-Key", "repeated_parameter")])
     if _KEY_SHAPE.fullmatch(raw) is None:
         raise InvalidIdempotencyKey(errors=[FieldError("Idempotency-Key", "string_pattern_mismatch")])
     return raw

@@ -420,6 +420,25 @@ def _allowed_methods(request: Request) -> str | None:
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
+def _unreadable_body(cause: BaseException | None) -> list[FieldError]:
+    """Why FastAPI could not parse a body, when it is not the encoding: its 400 ("error
+    parsing the body") chains what `json.loads` raised. Python's parser gives up on nesting
+    past its recursion limit and on integers of more than 4,300 digits (CPython's guard against
+    quadratic conversion, `sys.set_int_max_str_digits`); "send UTF-8" would mislead for both."""
+    if isinstance(cause, RecursionError):
+        return [FieldError("", "json_too_deep")]
+    if isinstance(cause, ValueError) and not isinstance(cause, UnicodeDecodeError) and "digits" in str(cause):
+        return [FieldError("", "number_too_long")]
+    return []
+
+
+_BODY_NOT_JSON = _l("The body could not be read as JSON.")
+register_field_message(
+    "json_too_deep", _l("Nested too deeply: no request of this service needs more than a few levels.")
+)
+register_field_message("number_too_long", _l("A number in the body has too many digits."))
+
+
 async def _http_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers or {})
@@ -427,7 +446,9 @@ async def _http_handler(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         problem = NotFound(headers=headers)
     elif exc.status_code == 400:
-        problem = MalformedBody(headers=headers)
+        problem = MalformedBody(headers=headers, errors=_unreadable_body(exc.__cause__))
+        if problem.errors:
+            problem.detail = _BODY_NOT_JSON  # type: ignore[misc]  # the encoding was fine
     elif exc.status_code == 405:
         allowed = _allowed_methods(request)
         if allowed:

@@ -120,11 +120,12 @@ class TransactionalRoute(APIRoute):
                 body_bytes = await request.body()
                 if body_bytes and json.detect_encoding(body_bytes) not in ("utf-8", "utf-8-sig"):
                     raise UnsupportedMediaType
-            raw_key = request.headers.get("idempotency-key")
+            raw_keys = request.headers.getlist("idempotency-key")
+            raw_key = raw_keys[0] if raw_keys else None
             token = bearer_token(request)
             # Without a key to scope it, a request is refused (401) before any key is kept.
             guarded = request.method == "POST" and raw_key is not None and token is not None
-            key = parse_key(raw_key) if guarded and raw_key is not None else None
+            key = parse_key(raw_key, more=len(raw_keys) - 1) if guarded and raw_key is not None else None
             body = await request.body() if key is not None else b""
             async with ctx.db.sessions() as session:
                 request.state.session = session

@@ -44,8 +44,9 @@ def check_if_match(request: Request, current_version: int) -> None:
         PreconditionRequired: no `If-Match` header (428).
         PreconditionFailed: no tag matches the current version (412).
     """
-    header = request.headers.get("if-match")
-    if header is None or not header.strip():
+    # A list field (RFC 9110, 13.1.1): two `If-Match` lines mean the same as one joined by commas.
+    header = ", ".join(request.headers.getlist("if-match"))
+    if not header.strip():
         raise PreconditionRequired
     tags = [t.strip() for t in header.split(",")]
     if "*" in tags:

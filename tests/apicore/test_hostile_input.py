@@ -124,6 +124,39 @@ class TestBodies:
         assert r.status_code == 422
         assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [("", "json_invalid")]
 
+    @pytest.mark.parametrize(
+        ("content", "code", "message"),
+        [
+            (b"[" * 100_000 + b"]" * 100_000, "json_too_deep", "Слишком глубокая вложенность"),
+            (
+                b'{"id": ' + b"7" * 5_000 + b"}",
+                "number_too_long",
+                "В числе в теле запроса слишком много цифр.",
+            ),
+        ],
+        ids=["nested-100000", "5000-digits"],
+    )
+    async def test_json_python_cannot_parse_says_why_not_to_send_utf8(
+        self, intake: ServiceClient, content: bytes, code: str, message: str
+    ) -> None:
+        # Both bodies are valid UTF-8: "send UTF-8" (the encoding problem's detail) misled.
+        r = await intake.http.post(
+            "/v1/persons",
+            content=content,
+            headers={
+                "Content-Type": "application/json",
+                "Accept-Language": "ru",
+                **intake.auth(Role.field_worker),
+            },
+        )
+        assert r.status_code == 400
+        problem = r.json()
+        assert problem["type"].endswith(":malformed-body")
+        assert problem["detail"] == "Не удалось прочитать тело запроса как JSON."
+        [error] = problem["errors"]
+        assert (error["field"], error["code"]) == ("", code)
+        assert error["message"].startswith(message)
+
     async def test_thousands_of_unknown_fields_get_a_short_answer(self, intake: ServiceClient) -> None:
         body = fixture_body("kk", 1) | {f"x{i}": i for i in range(5000)}
         r = await post_person(intake, body)
@@ -139,6 +172,36 @@ class TestBodies:
             "/v1/persons", json=fixture_body("kk", 1), headers={"Idempotency-Key": "not a valid key"}
         )
         assert r.status_code == 401
+
+    async def test_two_idempotency_keys_are_400_and_keep_nothing(self, intake: ServiceClient) -> None:
+        # A proxy keeping one while we kept the other would disagree about which request this is.
+        await seed_operations(intake)
+        headers = [
+            *intake.auth(Role.field_worker).items(),
+            ("Accept-Language", "ar"),
+            ("Idempotency-Key", "key-a"),
+            ("Idempotency-Key", "key-b"),
+        ]
+        r = await intake.http.post("/v1/persons", json=fixture_body("kk", 1), headers=headers)
+        problem = assert_problem(r, {400}, "ar")
+        assert [(e["field"], e["code"]) for e in problem["errors"]] == [
+            ("Idempotency-Key", "repeated_parameter")
+        ]
+        assert await count_rows(intake, Person.__table__) == 0
+
+    async def test_two_if_match_lines_are_one_list(self, intake: ServiceClient) -> None:
+        # RFC 9110, 13.1.1: If-Match is a list; its lines mean the same as one joined by commas.
+        await seed_operations(intake)
+        body = fixture_body("kk", 1)
+        assert (await post_person(intake, body)).status_code == 201
+        headers = [
+            *intake.auth(Role.case_worker).items(),
+            ("Content-Type", "application/merge-patch+json"),
+            ("If-Match", '"7"'),
+            ("If-Match", '"1"'),
+        ]
+        r = await intake.http.patch(f"/v1/persons/{body['id']}", json={"languages": ["kk"]}, headers=headers)
+        assert (r.status_code, r.headers.get("etag")) == (200, '"2"'), r.text
 
 
 # --- Both services, both databases: every kind of hostile input the issue lists ----------------
