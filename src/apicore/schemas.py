@@ -406,9 +406,26 @@ _BCP47 = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}", re.ASCII)
 
 
 def _language_tag(value: str) -> str:
+    """The tag in BCP 47's canonical case (RFC 5646, 2.1.1): `ar-sy` is kept as `ar-SY`,
+    `kk-cyrl` as `kk-Cyrl`, so that one language is stored one way."""
     if _BCP47.fullmatch(value) is None:
         raise PydanticCustomError("language_tag", "not a BCP 47 tag")
-    return value
+    primary, *subtags = value.split("-")
+    cased = [
+        s.title() if len(s) == 4 and s.isalpha() else s.upper() if len(s) == 2 and s.isalpha() else s.lower()
+        for s in subtags
+    ]
+    return "-".join([primary, *cased])
+
+
+def _distinct_languages(tags: list[str]) -> list[str]:
+    # After canonical casing, so `ar-SY` and `ar-sy` are one language given twice.
+    if len(set(tags)) != len(tags):
+        raise PydanticCustomError("duplicate_language", "a language given twice")
+    return tags
+
+
+register_field_message("duplicate_language", _l("Give each language once."))
 
 
 register_field_message("language_tag", _l("Must be a language tag such as kk, ru or ar."))
@@ -418,6 +435,12 @@ LanguageTag = Annotated[
     StringConstraints(min_length=2, max_length=35, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$"),
     AfterValidator(_language_tag),
 ]
+LanguageList = Annotated[
+    list[LanguageTag],
+    Field(max_length=10, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_distinct_languages),
+]
+"""Up to 10 BCP 47 tags, each once (`duplicate_language` otherwise)."""
 # ISO 3166-1 alpha-2 codes as CLDR (through Babel) knows them, less its non-country codes.
 _COUNTRIES = frozenset(
     code

@@ -188,7 +188,8 @@ async def update_request(
 
     The Cyrillic name, the Latin name as the registrar confirms it, the assignment (office,
     officer) and a former passport. Names can change until the document is printed or produced.
-    Without `If-Match`: 428; after someone else's change: 412 (read again).
+    Without `If-Match`: 428; after someone else's change: 412 (read again). A patch that
+    changes nothing (`{}`, or the values already held) keeps the version.
     """
     found = await service.get(session, request_id)
     changed = await service.update(session, request, found, patch, principal, audit=audit)

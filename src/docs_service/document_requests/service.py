@@ -209,6 +209,10 @@ async def update(
         request.former_passport_number = normalise_number(number) if number else None
         changed["former_passport_number"] = request.former_passport_number
     if not changed:
+        # Nothing changed, so no new version; what the answer shows is still a read.
+        await audit.record(
+            session, "document_request.read", subject_type="person", subject_id=request.person_id
+        )
         return request
     now = utcnow()
     request.updated_at = now

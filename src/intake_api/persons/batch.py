@@ -123,7 +123,7 @@ def _check(index: int, item: BatchItem, fingerprint: str, principal: Principal) 
     except ValidationError as exc:
         raise validation_problem(exc.errors()) from None
     if body.notes is not None and principal.role is Role.field_worker:
-        raise FieldsNotEditable(fields="notes")
+        raise FieldsNotEditable.of(["notes"])
     return _Item(index, item.idempotency_key, raw, fingerprint, body)
 
 

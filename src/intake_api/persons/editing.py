@@ -7,6 +7,7 @@ and is audited with the names of the fields it touched.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any, Final
 
 from fastapi import Request
@@ -44,11 +45,24 @@ _REQUIRED: Final = frozenset(
 
 
 class FieldsNotEditable(Problem):
+    """403 naming, in `detail` and in `errors` (`not_editable`), each field the role may not
+    change; build it with `FieldsNotEditable.of(names)`."""
+
     status = 403
     slug = "fields-not-editable"
     title = _l("Forbidden")
     detail = _l("Your role may not change these fields: {fields}.")
     example_params = {"fields": "notes, iin"}
+
+    @classmethod
+    def of(cls, fields: Iterable[str]) -> FieldsNotEditable:
+        """The problem for `fields`, sorted, each also an entry of `errors` (so a client that
+        marks fields from `errors` marks these too)."""
+        names = sorted(fields)
+        return cls(fields=names, errors=[FieldError(name, "not_editable") for name in names])
+
+
+register_field_message("not_editable", _l("Your role may not change this field."))
 
 
 class IllegalStatusChange(Problem):
@@ -121,7 +135,7 @@ async def patch_person(
     *,
     audit: AuditTrail,
 ) -> Person:
-    """Apply a JSON Merge Patch (RFC 7396) to a person.
+    """Apply a JSON Merge Patch (RFC 7396) to a person; `{}` changes nothing and is audited as a read.
 
     Raises:
         PreconditionRequired, PreconditionFailed: `If-Match` missing or stale (428, 412).
@@ -131,8 +145,12 @@ async def patch_person(
     """
     check_if_match(request, person.version)
     sent = patch.model_fields_set
+    if not sent:
+        # RFC 7396: `{}` changes nothing, so no new version; what it answers is still a read.
+        await audit.record(session, "person.read", subject_type="person", subject_id=person.id)
+        return person
     if principal.role is Role.field_worker and sent - FIELD_WORKER_EDITABLE:
-        raise FieldsNotEditable(fields=", ".join(sorted(sent - FIELD_WORKER_EDITABLE)))
+        raise FieldsNotEditable.of(sent - FIELD_WORKER_EDITABLE)
     errors = [
         FieldError(name, "not_null") for name in sorted(sent & _REQUIRED) if getattr(patch, name) is None
     ]
@@ -249,6 +267,10 @@ async def correct_name(
     check_if_match(request, person.version)
     name = _name(person, name_id)
     sent = body.model_fields_set
+    if not sent:
+        # RFC 7396: `{}` changes nothing, so no new version; what it answers is still a read.
+        await audit.record(session, "person.read", subject_type="person", subject_id=person.id)
+        return name
     errors = [
         FieldError(f, "not_null")
         for f in sorted(sent & {"given", "kind", "current"})

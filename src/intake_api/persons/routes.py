@@ -122,7 +122,7 @@ async def register_returnee(
     """
     if body.notes is not None and principal.role is Role.field_worker:
         # Case notes are written by case workers; a field worker's PATCH is refused the same way.
-        raise editing.FieldsNotEditable(fields="notes")
+        raise editing.FieldsNotEditable.of(["notes"])
     person, created = await service.register(
         session, request.app.state.ctx.tables, body, await request.json(), audit=audit
     )
@@ -226,6 +226,7 @@ async def update_returnee(
 
     Without `If-Match`: 428; after someone else's change: 412 (read again). Field workers may
     change `languages`, `facility`, `birth_place`, `birth_date`, `birth_date_estimated`, `consent`.
+    `{}` changes nothing: the version (and so the `ETag`) stays.
     """
     person = await service.get(session, person_id)
     await editing.patch_person(

@@ -13,6 +13,7 @@ from apicore.schemas import (
     DateText,
     FreeText,
     IINText,
+    LanguageList,
     LanguageTag,
     NameText,
     PartialDateText,
@@ -93,7 +94,7 @@ class PersonCreate(RequestModel):
     birth_place: BirthPlace | None = None
     iin: IINText | None = None
     names: Annotated[list[NameIn], Field(min_length=1, max_length=12)]
-    languages: Annotated[list[LanguageTag], Field(max_length=10)] = Field(default_factory=list)
+    languages: LanguageList = Field(default_factory=list)
     arrival_date: DateText
     facility: ShortText | None = Field(default=None, description="Where the person is now.")
     consent: ConsentIn | None = None
@@ -114,7 +115,7 @@ class PersonPatch(RequestModel):
     birth_date_estimated: StrictBool | None = None
     birth_place: BirthPlace | None = None
     iin: IINText | None = None
-    languages: Annotated[list[LanguageTag], Field(max_length=10)] | None = None
+    languages: LanguageList | None = None
     arrival_date: DateText | None = None
     facility: ShortText | None = None
     consent: ConsentIn | None = None

@@ -164,6 +164,7 @@ async def update_relative(
     Send the `ETag` you read as `If-Match`: 428 without it, 412 when someone changed the
     relative since. Each change of decision, reason or date is kept in the history
     (`GET /v1/relatives/{relative_id}/decisions`); a refusal is counted once per refusal.
+    A patch that changes nothing (`{}`, or the values already held) keeps the version.
     """
     relative = await service.update(session, principal, request, relative_id, body, audit=audit)
     response.headers["ETag"] = etag(relative.version)

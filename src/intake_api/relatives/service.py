@@ -280,6 +280,8 @@ async def update(
 
     changed_fields = sorted(name for name, value in wanted.items() if getattr(relative, name) != value)
     if not changed_fields:
+        # Nothing changed, so no new version; what the answer shows is still a read.
+        await audit.record(session, "relative.read", subject_type="relative", subject_id=relative.id)
         return relative
     for name in changed_fields:
         setattr(relative, name, wanted[name])

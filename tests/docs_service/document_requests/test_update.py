@@ -9,6 +9,7 @@ import pytest
 from apicore.auth import Role
 from tests.conftest import ServiceClient
 from tests.docs_service.conftest import FakeIntake
+from tests.docs_service.document_requests.test_routes import audit_rows
 from tests.docs_service.walk import PROBLEM, open_request, passport_steps, patch, read, walk
 
 
@@ -40,6 +41,17 @@ class TestUpdateRequest:
         r = await patch(docs, created["id"], {"assignment": {"officer": "Г. Омарова"}})
         assert r.json()["assignment"] == {"office": "Ақтау", "officer": "Г. Омарова"}
         assert r.json()["holder"]["names"] == created["holder"]["names"]
+
+    async def test_a_patch_that_changes_nothing_keeps_the_version_and_is_a_read(
+        self, docs: ServiceClient, fake_intake: FakeIntake
+    ) -> None:
+        created = await passport(docs, fake_intake)
+        before = [row["action"] for row in await audit_rows(docs)]
+        for body in ({}, {"names": created["holder"]["names"]}):
+            r = await patch(docs, created["id"], body, version=1)
+            assert (r.status_code, r.headers["etag"], r.json()["version"]) == (200, '"1"', 1), r.text
+        actions = [row["action"] for row in await audit_rows(docs)][len(before) :]
+        assert actions == ["document_request.read"] * 2
 
     async def test_null_clears(self, docs: ServiceClient, fake_intake: FakeIntake) -> None:
         created = await passport(docs, fake_intake)

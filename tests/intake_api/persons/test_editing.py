@@ -104,6 +104,21 @@ class TestPatchReturnee:
         assert r.status_code == 403
         assert "iin" in r.json()["detail"]
         assert "notes" in r.json()["detail"]
+        # Each also in `errors`, as a 422 names its fields, for a form to mark them.
+        assert [(e["field"], e["code"], e["message"]) for e in r.json()["errors"]] == [
+            ("iin", "not_editable", "Сіздің рөліңіз бұл өрісті өзгерте алмайды."),
+            ("notes", "not_editable", "Сіздің рөліңіз бұл өрісті өзгерте алмайды."),
+        ]
+
+    async def test_the_fields_are_listed_with_the_arabic_comma_in_arabic(self, family: ServiceClient) -> None:
+        tag = await etag_of(family, MOTHER)
+        r = await family.http.patch(
+            f"/v1/persons/{MOTHER}",
+            json={"notes": "x", "iin": None},
+            headers=merge(family, Role.field_worker, **{"If-Match": tag, "Accept-Language": "ar"}),
+        )
+        assert r.status_code == 403
+        assert "iin، notes" in r.json()["detail"]
 
     async def test_an_edit_that_breaks_the_category_rules_is_refused(self, family: ServiceClient) -> None:
         tag = await etag_of(family, CHILD)

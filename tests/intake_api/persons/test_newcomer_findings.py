@@ -330,3 +330,70 @@ class TestJsonIsUtf8:
             headers={**intake.auth(Role.field_worker), "Content-Type": "application/json"},
         )
         assert r.status_code == 201, r.text
+
+
+class TestAnEmptyMergePatchChangesNothing:
+    """RFC 7396: `{}` is a patch that changes nothing, so the version stays and no change is
+    audited; the answer still shows the person, so it is audited as a read."""
+
+    async def test_the_person_keeps_its_version_and_the_read_is_audited(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        assert (await post_person(intake, fixture_body("kk", 0))).status_code == 201
+        tag = await _etag(intake, MOTHER)
+        headers = {
+            **intake.auth(Role.case_worker),
+            "If-Match": tag,
+            "Content-Type": "application/merge-patch+json",
+        }
+        r = await intake.http.patch(f"/v1/persons/{MOTHER}", json={}, headers=headers)
+        assert r.status_code == 200, r.text
+        assert (r.headers["etag"], r.json()["version"]) == (tag, 1)
+        assert await _audited(intake, "person.updated") == []
+        assert await _audited(intake, "person.read") == [MOTHER, MOTHER]  # the GET, then the patch
+        # The same ETag still fits: nothing was written between.
+        r = await intake.http.patch(f"/v1/persons/{MOTHER}", json={"languages": ["kk"]}, headers=headers)
+        assert (r.status_code, r.json()["version"]) == (200, 2)
+
+    async def test_a_stale_if_match_is_still_412(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        assert (await post_person(intake, fixture_body("kk", 0))).status_code == 201
+        headers = {
+            **intake.auth(Role.case_worker),
+            "If-Match": '"7"',
+            "Content-Type": "application/merge-patch+json",
+        }
+        r = await intake.http.patch(f"/v1/persons/{MOTHER}", json={}, headers=headers)
+        assert r.status_code == 412
+
+    async def test_an_empty_name_correction_keeps_the_version(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        created = (await post_person(intake, fixture_body("kk", 0))).json()
+        name_id = created["names"][0]["id"]
+        headers = {
+            **intake.auth(Role.case_worker),
+            "If-Match": '"1"',
+            "Content-Type": "application/merge-patch+json",
+        }
+        r = await intake.http.patch(f"/v1/persons/{MOTHER}/names/{name_id}", json={}, headers=headers)
+        assert r.status_code == 200, r.text
+        assert r.headers["etag"] == '"1"'
+        assert await _audited(intake, "person.name_corrected") == []
+
+
+class TestLanguagesAreDistinctTags:
+    async def test_a_language_given_twice_is_422_and_nothing_is_stored(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        body = fixture_body("kk", 1) | {"languages": ["kk", "ar-SY", "ar-sy"]}
+        r = await post_person(intake, body, headers={"Accept-Language": "kk"})
+        assert r.status_code == 422, r.text
+        assert [(e["field"], e["code"], e["message"]) for e in r.json()["errors"]] == [
+            ("languages", "duplicate_language", "Әр тілді бір-ақ рет беріңіз.")
+        ]
+        assert await count_rows(intake, Person.__table__) == 0
+
+    async def test_tags_are_kept_in_bcp47_canonical_case(self, intake: ServiceClient) -> None:
+        await seed_operations(intake)
+        body = fixture_body("kk", 1) | {"languages": ["kk-cyrl", "ar-sy"]}
+        assert (await post_person(intake, body)).status_code == 201
+        r = await intake.http.get(f"/v1/persons/{body['id']}", headers=intake.auth(Role.case_worker))
+        assert r.json()["languages"] == ["kk-Cyrl", "ar-SY"]

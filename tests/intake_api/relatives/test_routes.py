@@ -683,3 +683,16 @@ class TestRequireWillingHost:
         assert (await link(intake, family["ru_girl"], family["ru_mother"], "other")).status_code == 201
         host = await recorded(intake, relative_body(family["ru_mother"], decision="willing"))
         assert (await self.check(intake, host["id"], person_id=family["ru_girl"])).decision == "willing"
+
+
+class TestAPatchThatChangesNothing:
+    async def test_keeps_the_version_and_is_audited_as_a_read(
+        self, intake: ServiceClient, family: dict[str, uuid.UUID]
+    ) -> None:
+        created = await recorded(intake, relative_body(family["kk_mother"]))
+        for body in ({}, {"name": created["name"]}):
+            r = await patch(intake, created["id"], body, if_match='"1"')
+            assert (r.status_code, r.headers["etag"]) == (200, '"1"'), r.text
+        audit = platform.audit_event.c
+        assert await count(intake, platform.audit_event, audit.action == "relative.updated") == 0
+        assert await count(intake, platform.audit_event, audit.action == "relative.read") == 2
