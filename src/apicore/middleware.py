@@ -14,8 +14,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from apicore.i18n import negotiate_locale, set_locale
-from apicore.problems import BodyTooLarge, InternalError, Problem
+from apicore.i18n import _l, negotiate_locale, set_locale
+from apicore.problems import BodyTooLarge, InternalError, MalformedRequest, Problem
 from apicore.requestids import current_request_id
 
 log = structlog.get_logger("apicore.http")
@@ -95,6 +95,11 @@ class ServiceMiddleware:
         limit = self.max_body_bytes
         declared = headers.get(b"content-length")
         try:
+            if not _one_host(scope):
+                problem = MalformedRequest()
+                problem.detail = _ONE_HOST  # type: ignore[misc]  # the parser's faults are others
+                await _send_problem(problem, scope, send_with_language)
+                return
             if declared is not None and declared.isdigit() and int(declared) > limit:
                 raise _BodyLimitExceeded
             # Read the body here, before the app: raised from inside the app's `receive`, the
@@ -133,6 +138,17 @@ class ServiceMiddleware:
                 status=status,
                 duration_ms=round(elapsed * 1000, 2),
             )
+
+
+_ONE_HOST = _l("An HTTP/1.1 request carries exactly one Host header (RFC 9112).")
+
+
+def _one_host(scope: Scope) -> bool:
+    """Whether the request has the `Host` it must: RFC 9112, 3.2 has a server answer 400 to an
+    HTTP/1.1 request without one and to any request with two (which authority is meant would
+    depend on who reads it). HTTP/1.0 may leave it out."""
+    hosts = sum(1 for name, _ in scope.get("headers") or () if name == b"host")
+    return hosts == 1 or (hosts == 0 and scope.get("http_version") == "1.0")
 
 
 async def _limited_body(receive: Receive, limit: int) -> Receive:

@@ -114,3 +114,35 @@ def test_a_broken_chunked_body_stores_nothing(deployment: Deployment) -> None:
     listed = httpx.get(f"{deployment.intake.url}/v1/persons", headers=case_worker, timeout=5)
     assert listed.status_code == 200
     assert listed.json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("hosts", "locale"),
+    [(b"", "kk"), (b"Host: a\r\nHost: b\r\n", "ar")],
+    ids=["no Host", "two Hosts"],
+)
+def test_an_http11_request_needs_exactly_one_host(deployment: Deployment, hosts: bytes, locale: str) -> None:
+    # RFC 9112, 3.2: the server must answer 400, and the request goes no further.
+    deployment.docs.start()
+    deployment.intake.start()
+    field_worker = bearer(deployment.intake_keys[Role.field_worker])
+    body = json.dumps({"id": "5a110000-0000-4000-8000-000000000001"}).encode()
+    data = (
+        b"POST /v1/persons HTTP/1.1\r\n" + hosts + b"Accept-Language: " + locale.encode() + b"\r\n"
+        b"Authorization: " + field_worker["Authorization"].encode() + b"\r\nConnection: close\r\n"
+        b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    for service in (deployment.intake, deployment.docs):
+        answer = send_raw(service.url, data)
+        assert answer.status == 400, answer
+        problem = json.loads(answer.body)
+        assert problem["type"] == PROBLEM_TYPE_PREFIX + "malformed-request"
+        assert problem["title"] == TITLES[locale]
+        assert "Host" in problem["detail"]
+        assert answer.headers["content-language"] == locale
+    # HTTP/1.0 may leave Host out.
+    answer = send_raw(deployment.intake.url, b"GET /healthz HTTP/1.0\r\n\r\n")
+    assert answer.status == 200
+    case_worker = bearer(deployment.intake_keys[Role.case_worker])
+    listed = httpx.get(f"{deployment.intake.url}/v1/persons", headers=case_worker, timeout=5)
+    assert listed.json()["items"] == []
