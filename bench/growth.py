@@ -171,6 +171,7 @@ async def explain_requests(
                                 "execution_ms": float(executed.group(1)) if executed else None,
                                 "seq_scans": sorted(set(_SEQ_SCAN.findall(plan)) & BIG_TABLES),
                                 "file": f"plans/growth_{size}_{name}.txt",
+                                "index": index,
                             }
                         )
                     (out_dir / f"growth_{size}_{name}.txt").write_text("\n".join(lines) + "\n")
@@ -280,9 +281,11 @@ def findings(measured: list[dict[str, Any]]) -> list[str]:
     )[:3]
     for s in slowest:
         scans = f"; sequential scans on {', '.join(s['seq_scans'])}" if s["seq_scans"] else ""
+        # Two statements of one request can both be among the slowest: the number tells them
+        # apart, and finds the plan in the file (`-- statement N`).
         lines.append(
-            f"At {last['persons']:,} persons a `{s['request']}` statement took {s['execution_ms']:.1f} ms"
-            f" under EXPLAIN ANALYZE{scans} (`{s['file']}`)."
+            f"At {last['persons']:,} persons statement {s['index']} of `{s['request']}` took "
+            f"{s['execution_ms']:.1f} ms under EXPLAIN ANALYZE{scans} (`{s['file']}`)."
         )
     if last["seq_scans"]:
         lines.append(

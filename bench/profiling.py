@@ -162,6 +162,7 @@ def profile_slowest(
         "scenario": target.scenario,
         "where": f"{target.backend}, 1 worker",
         "to_raw": target.to_raw,
+        "to_raw_workers": target.workers,  # `to_raw` was measured with these, the profile with 1
         "rate_hz": rate_hz,
         "file": f"profile/{raw_path.name}",
         "samples": summary["samples"],

@@ -156,7 +156,8 @@ def render(results: Mapping[str, Any], comparisons: Sequence[Comparison], found:
         parts.append(f"- {note}")
     parts += ["", "## Summary", "", summary_table(comparisons), ""]
     parts += ["## Throughput and latency", "", throughput_table(comparisons), ""]
-    parts += ["`*` the prepared once-only requests ran out: a lower bound, not used in ratios.", ""]
+    if any(run.exhausted for c in comparisons for run in (*c.services, *c.raws, *c.orms)):
+        parts += ["`*` the prepared once-only requests ran out: a lower bound, not used in ratios.", ""]
     parts += ["## Targets", "", targets_table(found), ""]
     growth = results.get("growth") or {}
     if growth.get("sizes"):
@@ -173,12 +174,19 @@ def render(results: Mapping[str, Any], comparisons: Sequence[Comparison], found:
         parts += ["## Growth on PostgreSQL", "", f"Not run: {growth['skipped']}", ""]
     profile = results.get("profile") or {}
     if profile.get("top"):
+        chosen = ""
+        if profile.get("to_raw") is not None:
+            workers = int(profile.get("to_raw_workers", 1))
+            chosen = (
+                f"Chosen as the scenario furthest below its raw baseline ({profile['to_raw']:.2f} × raw with "
+                f"{workers} worker{'s' if workers > 1 else ''}); profiled with 1 worker. "
+            )
         parts += [
             f"## Profile: {profile['scenario']} ({profile['where']})",
             "",
-            f"py-spy, {profile['samples']} samples at {profile['rate_hz']} Hz of the service process under"
-            " load; share of samples in which each function of ours was on the stack (inclusive), with the",
-            f"line sampled most; raw stacks in `{profile['file']}`:",
+            f"{chosen}py-spy, {profile['samples']} samples at {profile['rate_hz']} Hz of the service "
+            "process under load; share of samples in which each function of ours was on the stack",
+            f"(inclusive), with the line sampled most; raw stacks in `{profile['file']}`:",
             "",
             markdown_table(
                 ["share", "function", "where"],

@@ -256,18 +256,20 @@ class Matrix:
 
     def _wrk(
         self, name: str, url: str, make: Callable[[int, str], Iterable[PreparedRequest]], *, once: bool,
-        connections: int | None = None, seconds: int | None = None,
+        connections: int | None = None, seconds: int | None = None, cap: int | None = None,
     ) -> dict[str, Any]:  # fmt: skip
-        """Warm up, then measure; `make(count, purpose)` gives the requests of each part."""
+        """Warm up, then measure; `make(count, purpose)` gives the requests of each part, and a
+        once-only run gets `cap` (requests a second; `cfg.rate_cap` by default) of them."""
         cfg = self.cfg
         connections = connections or cfg.connections
         seconds = seconds or cfg.seconds
+        cap = cap or cfg.rate_cap
         if cfg.warmup > 0:
             warm = self.workdir / f"{name}-warmup.req"
-            write_requests(warm, make(cfg.rate_cap * cfg.warmup if once else 0, "warmup"))
+            write_requests(warm, make(cap * cfg.warmup if once else 0, "warmup"))
             run_wrk(url, warm, seconds=cfg.warmup, connections=connections, cpu=cfg.loadgen_cpu, once=once)
         path = self.workdir / f"{name}.req"
-        write_requests(path, make(cfg.rate_cap * seconds if once else 0, "measure"))
+        write_requests(path, make(cap * seconds if once else 0, "measure"))
         return run_wrk(url, path, seconds=seconds, connections=connections, cpu=cfg.loadgen_cpu, once=once)
 
     def run_app(
@@ -311,7 +313,7 @@ class Matrix:
                     lists = list(scenarios.listings(terms, intake_keys["case_worker"]))
                     summary = self._wrk(f"{tag}-list", server.url, _fixed(lists), once=False)
                 elif scenario == "transition":
-                    per_slot = cfg.rate_cap * (cfg.seconds + cfg.warmup)
+                    per_slot = cfg.transition_cap * (cfg.seconds + cfg.warmup)
                     pool = iter(loaded.request_ids[slot * per_slot : (slot + 1) * per_slot])
 
                     def make_moves(
@@ -321,7 +323,9 @@ class Matrix:
                             [next(pool) for _ in range(count)], docs_keys["registrar"]
                         )
 
-                    summary = self._wrk(f"{tag}-transition", server.url, make_moves, once=True)
+                    summary = self._wrk(
+                        f"{tag}-transition", server.url, make_moves, once=True, cap=cfg.transition_cap
+                    )
                 else:
                     seed = SEED * 20 + slot * 100 + APPS.index(app)
                     warm = scenarios.batches(seed + 1, 1, intake_keys["field_worker"], size=50)
@@ -364,7 +368,7 @@ def prepare_backend(server: DatabaseServer, cfg: BenchConfig, log_dir: Path) -> 
     intake = server.prepare("intake", "intake_tpl")
     docs = server.prepare("docs", "docs_tpl")
     person_ids, child_ids = load_persons(intake.url, cfg.seed_persons, seed=SEED)
-    per_slot = cfg.rate_cap * (cfg.seconds + cfg.warmup)
+    per_slot = cfg.transition_cap * (cfg.seconds + cfg.warmup)
     # One share of the requests to move per worker count, and one for the profile.
     request_ids = load_requests(docs.url, per_slot * (len(cfg.workers) + 1))
     took = time.monotonic() - started

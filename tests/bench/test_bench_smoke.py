@@ -17,7 +17,7 @@ from bench.loadgen import PreparedRequest, write_requests
 from bench.people import PersonFactory, search_terms
 from bench.profiling import summarise
 
-from bench import report, rows, stats
+from bench import growth, report, rows, stats
 from intake_api.persons.names import derive_name_keys
 from intake_api.persons.schemas import PersonCreate
 from intake_api.persons.service import body_fingerprint
@@ -305,6 +305,9 @@ class TestFormats:
     def test_config_quick_mode_and_overrides(self) -> None:
         cfg = BenchConfig.from_env({"BENCH_QUICK": "1", "BENCH_SECONDS": "3", "BENCH_BACKENDS": "sqlite"})
         assert (cfg.quick, cfg.seconds, cfg.backends, cfg.profile) == (True, 3, ("sqlite",), False)
+        # Moves get more once-only requests than creations: the raw app moves them faster.
+        assert (cfg.rate_cap, cfg.transition_cap) == (2000, 3500)
+        assert BenchConfig.from_env({"BENCH_TRANSITION_CAP": "5000"}).transition_cap == 5000
         with pytest.raises(ValueError, match="unknown"):
             BenchConfig.from_env({"BENCH_BACKENDS": "oracle"})
 
@@ -329,3 +332,56 @@ class TestProfileSummary:
             "where": "sqlalchemy/orm/session.py:5",
             "share": 0.75,
         }
+
+
+def _results(**extra: object) -> dict[str, object]:
+    meta = {
+        "started_at": "2026-12-01 03:00 UTC",
+        "machine": "test",
+        "duration_s": 1.0,
+        "connections": 32,
+        "seconds": 4,
+        "warmup": 1,
+        "loadgen_cpu": 1,
+        "batches": 3,
+    }
+    return {"meta": meta, **extra}
+
+
+class TestRenderedReport:
+    def test_the_exhaustion_footnote_only_when_a_run_ran_out(self) -> None:
+        footnote = "`*` the prepared once-only requests ran out"
+        fine = stats.compare([_run("service", "create", 300), _run("raw", "create", 600)])
+        assert footnote not in report.render(_results(), fine, [])
+        out = stats.compare([_run("service", "create", 300), _run("raw", "create", 600, exhausted=True)])
+        assert footnote in report.render(_results(), out, [])
+
+    def test_the_profile_says_with_how_many_workers_its_ratio_was_measured(self) -> None:
+        profile = {
+            "scenario": "transition",
+            "where": "postgresql, 1 worker",
+            "to_raw": 0.31,
+            "to_raw_workers": 2,
+            "samples": 10,
+            "rate_hz": 100,
+            "file": "profile/x.txt",
+            "top": [{"share": 0.5, "function": "f", "where": "src/x.py:1"}],
+        }
+        text = report.render(_results(profile=profile), [], [])
+        assert "0.31 × raw with 2 workers); profiled with 1 worker" in text
+
+    def test_two_slow_statements_of_one_request_are_told_apart(self) -> None:
+        statement = {"request": "q_surname", "seq_scans": [], "file": "plans/growth_1000_q_surname.txt"}
+        measured = [
+            {
+                "persons": 1000,
+                "seq_scans": [],
+                "statements": [
+                    statement | {"index": 1, "execution_ms": 4.0},
+                    statement | {"index": 3, "execution_ms": 0.5},
+                ],
+            }
+        ]
+        lines = growth.findings(measured)
+        assert lines[0].startswith("At 1,000 persons statement 1 of `q_surname` took 4.0 ms")
+        assert lines[1].startswith("At 1,000 persons statement 3 of `q_surname` took 0.5 ms")
