@@ -97,6 +97,15 @@ def test_bytes_that_are_not_http_get_a_localised_problem_from_both_services(depl
         assert "Invalid HTTP request received." in logs
         for sent in ("a\\u007fb", "X-Note", "HELLO"):
             assert sent not in logs
+        # Each is an access line and a count like any answer, under the id it was answered with.
+        lines = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+        refused = [line for line in lines if line.get("event") == "request" and line.get("route") == "unparsed"]
+        assert len(refused) == len(FAULTS)
+        assert all(line["status"] == 400 and line["request_id"] for line in refused)
+        metrics = httpx.get(f"{service.url}/metrics", timeout=5).text
+        assert f'http_requests_total{{method="-",route="unparsed",status="400"}} {len(FAULTS)}.0' in metrics
+    last = send_raw(deployment.intake.url, FAULTS["not a request line"])
+    assert json.loads(last.body)["request_id"] == last.headers["x-request-id"]
 
 
 def test_a_broken_chunked_body_stores_nothing(deployment: Deployment) -> None:
