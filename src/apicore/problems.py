@@ -249,6 +249,17 @@ class MalformedRequest(Problem):
     )
 
 
+class HeadTooLarge(Problem):
+    """A request line with headers over the server's limit (RFC 6585, 5): answered by
+    `apicore.http_protocol` before any route sees it, never raised by a route."""
+
+    status = 431
+    slug = "headers-too-large"
+    title = _l("Request headers too large")
+    detail = _l("The request line and headers together may take at most {limit} bytes.")
+    example_params = {"limit": 65536}
+
+
 class InternalError(Problem):
     status = 500
     slug = "internal-error"
@@ -362,9 +373,15 @@ def validation_problem(errors: Iterable[Mapping[str, Any]]) -> ValidationFailed:
         if isinstance(ctx.get("expected"), str):
             # pydantic writes "'a', 'b' or 'c'" in English: keep the codes, drop the word.
             ctx["expected"] = ctx["expected"].replace(" or ", ", ")
+        code = err["type"]
+        if code in {"too_long", "too_short"} and isinstance(err.get("input"), str):
+            # A length bound over a text type with its own validator (`Annotated[FreeText,
+            # StringConstraints(max_length=...)]`) is checked by pydantic as a generic length:
+            # "too many items" said of a text. It is a text's length, and is named as one.
+            code = "string_" + code
         # A JSON syntax error's location is a byte offset, not a field: it concerns the body.
-        path = "" if err["type"] == "json_invalid" else field_path(err.get("loc", ()))
-        field_errors.append(FieldError(field=path, code=err["type"], params=ctx))
+        path = "" if code == "json_invalid" else field_path(err.get("loc", ()))
+        field_errors.append(FieldError(field=path, code=code, params=ctx))
     extensions = {"errors_total": total} if total > len(field_errors) else None
     return ValidationFailed(errors=field_errors, extensions=extensions)
 

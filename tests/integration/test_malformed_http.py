@@ -7,6 +7,7 @@ gets. The HTTP layer is the same on both databases: SQLite only.
 from __future__ import annotations
 
 import json
+import re
 import socket
 from dataclasses import dataclass
 
@@ -99,7 +100,9 @@ def test_bytes_that_are_not_http_get_a_localised_problem_from_both_services(depl
             assert sent not in logs
         # Each is an access line and a count like any answer, under the id it was answered with.
         lines = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
-        refused = [line for line in lines if line.get("event") == "request" and line.get("route") == "unparsed"]
+        refused = [
+            line for line in lines if line.get("event") == "request" and line.get("route") == "unparsed"
+        ]
         assert len(refused) == len(FAULTS)
         assert all(line["status"] == 400 and line["request_id"] for line in refused)
         metrics = httpx.get(f"{service.url}/metrics", timeout=5).text
@@ -155,3 +158,43 @@ def test_an_http11_request_needs_exactly_one_host(deployment: Deployment, hosts:
     case_worker = bearer(deployment.intake_keys[Role.case_worker])
     listed = httpx.get(f"{deployment.intake.url}/v1/persons", headers=case_worker, timeout=5)
     assert listed.json()["items"] == []
+
+
+def test_a_head_over_64_kib_is_431_and_a_large_body_is_not_a_head(deployment: Deployment) -> None:
+    # uvicorn's httptools protocol held any head in memory, however long; a body is not a head.
+    deployment.intake.start()
+    field_worker = bearer(deployment.intake_keys[Role.field_worker])
+    url = deployment.intake.url
+    start = GET + b"Host: x\r\nAccept-Language: kk\r\n"
+    heads = {
+        "one header of 100 KiB": start + b"X-Note: " + b"a" * 100_000 + b"\r\n\r\n",
+        "2,000 headers of 40 bytes": start
+        + b"".join(b"X-N%d: %s\r\n" % (i, b"b" * 30) for i in range(2000))
+        + b"\r\n",
+        "a URL of a megabyte": b"GET /healthz?" + b"q" * 1_000_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    }
+    for name, data in heads.items():
+        answer = send_raw(url, data)
+        assert answer.status == 431, name
+        problem = json.loads(answer.body)
+        assert problem["type"] == PROBLEM_TYPE_PREFIX + "headers-too-large", name
+        assert "65536" in problem["detail"], name
+        assert answer.headers["connection"] == "close", name
+    # A body of 600 KB and a request after it on the same connection: both answered.
+    big = json.dumps({"id": "not-a-uuid", "notes": "ы" * 300_000}).encode()
+    token = field_worker["Authorization"].encode()
+    data = (
+        b"POST /v1/persons HTTP/1.1\r\nHost: x\r\nAuthorization: " + token + b"\r\n"
+        b"Content-Type: application/json\r\nContent-Length: " + str(len(big)).encode() + b"\r\n\r\n" + big
+        + b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )  # fmt: skip
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(data)
+        received = b""
+        while chunk := s.recv(65536):
+            received += chunk
+    statuses = [int(status) for status in re.findall(rb"HTTP/1\.1 (\d{3}) ", received)]
+    assert statuses == [422, 200]
+    metrics = httpx.get(f"{url}/metrics", timeout=5).text
+    assert 'http_requests_total{method="-",route="unparsed",status="431"} 3.0' in metrics

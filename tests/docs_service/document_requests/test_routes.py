@@ -243,7 +243,7 @@ class TestOpenRequest:
         ("value", "code"),
         [
             ("N12\u00003", "nul_character"),  # PostgreSQL refuses NUL in text: was a 500
-            ("N" * 33, "too_long"),  # longer than the column: was a 500 on PostgreSQL
+            ("N" * 33, "string_too_long"),  # longer than the column: was a 500 on PostgreSQL
             ("N1234567\u202eX", "bidi_control"),
             ("N1\u200b234567", "invisible_character"),
         ],

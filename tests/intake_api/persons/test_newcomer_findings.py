@@ -397,3 +397,17 @@ class TestLanguagesAreDistinctTags:
         assert (await post_person(intake, body)).status_code == 201
         r = await intake.http.get(f"/v1/persons/{body['id']}", headers=intake.auth(Role.case_worker))
         assert r.json()["languages"] == ["kk-Cyrl", "ar-SY"]
+
+
+class TestATextTooLongIsNamedAsText:
+    async def test_notes_over_their_bound_are_string_too_long_not_too_many_items(
+        self, intake: ServiceClient
+    ) -> None:
+        await seed_operations(intake)
+        body = fixture_body("kk", 1) | {"notes": "ы" * 10_001}
+        r = await post_person(intake, body, role=Role.case_worker, headers={"Accept-Language": "ru"})
+        assert r.status_code == 422, r.text
+        [error] = r.json()["errors"]
+        assert (error["field"], error["code"]) == ("notes", "string_too_long")
+        assert "10000" in error["message"]
+        assert "элемент" not in error["message"]
