@@ -9,6 +9,7 @@ the schema, invalid data refused, 401 without a key, 405 for other methods) appl
 
 from __future__ import annotations
 
+import secrets
 from typing import Any, Final
 
 import schemathesis
@@ -95,9 +96,24 @@ DOCS_RULES: Final[dict[tuple[str, str], dict[str, str]]] = {
 }
 
 
-def schemathesis_config(rules: dict[tuple[str, str], dict[str, str]], *, max_examples: int) -> Any:
+def discovery_seed(value: str | None) -> int | None:
+    """The seed of a discovery run from `FUZZ_SEED` (`random`: a new one), or None for the gate.
+
+    Raises:
+        ValueError: neither `random` nor a whole number.
+    """
+    if not value:
+        return None
+    return secrets.randbelow(2**32) if value == "random" else int(value)
+
+
+def schemathesis_config(
+    rules: dict[tuple[str, str], dict[str, str]], *, max_examples: int, seed: int | None = None
+) -> Any:
     """The run's configuration: every check, `max_examples` per operation, and for the operations
-    in `rules` the extra statuses a schema-valid request may get."""
+    in `rules` the extra statuses a schema-valid request may get. With `seed`, each operation
+    runs under a seed schemathesis derives from it and the operation's name (a discovery run);
+    without, Hypothesis' `derandomize` decides (the gate)."""
     operations = []
     for (method, path), statuses in rules.items():
         checks: dict[str, Any] = {
@@ -112,6 +128,7 @@ def schemathesis_config(rules: dict[tuple[str, str], dict[str, str]], *, max_exa
             }
         # One filter: separate method and path filters would match either.
         operations.append({"include-name": f"{method} {path}", "checks": checks})
-    return schemathesis.Config.from_dict(
-        {"generation": {"max-examples": max_examples}, "operations": operations}
-    )
+    config: dict[str, Any] = {"generation": {"max-examples": max_examples}, "operations": operations}
+    if seed is not None:
+        config["seed"] = seed
+    return schemathesis.Config.from_dict(config)

@@ -17,6 +17,7 @@ from apicore.auth import Role
 from apicore.openapi import build_openapi
 from apicore.schemas import IIN_PATTERN
 from tests.conftest import ServiceClient
+from tests.fuzz.expectations import discovery_seed, schemathesis_config
 
 
 class TestTimesAreTextNotNumbers:
@@ -112,3 +113,25 @@ class TestTheSchemaCarriesTheRulesItCan:
     )
     def test_the_iin_pattern_is_the_shape_decree_406_gives(self, iin: str, matches: bool) -> None:
         assert (re.fullmatch(IIN_PATTERN, iin) is not None) is matches
+
+
+class TestDiscoveryRuns:
+    """`FUZZ_SEED` turns the derandomized gate into a discovery run that can be replayed."""
+
+    def test_no_seed_is_the_gate(self) -> None:
+        assert discovery_seed(None) is None
+        assert discovery_seed("") is None
+
+    def test_a_number_replays_and_random_draws_a_new_one(self) -> None:
+        assert discovery_seed("1234") == 1234
+        drawn = {discovery_seed("random") for _ in range(5)}
+        assert all(isinstance(s, int) and 0 <= s < 2**32 for s in drawn)
+        assert len(drawn) > 1
+
+    def test_the_seed_reaches_schemathesis_only_in_discovery(self) -> None:
+        assert schemathesis_config({}, max_examples=1, seed=99).seed == 99
+        assert not schemathesis_config({}, max_examples=1).has_explicit_seed
+
+    def test_anything_else_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="invalid literal"):
+            discovery_seed("often")
