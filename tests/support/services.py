@@ -16,11 +16,20 @@ from typing import BinaryIO
 import httpx
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port on 127.0.0.1 that nothing listens on right now, and that this process has not
+    handed out before: the kernel may give the same free port to two calls in a row, and two
+    services of one deployment then raced for it (the second's health check reached the first)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 class ServiceProcess:
@@ -54,6 +63,9 @@ class ServiceProcess:
                 )
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=0.5).status_code == 200:
+                    if f"Uvicorn running on {self.url}" not in self.logs():
+                        # Another server on the port answered, not ours: fail here, not later.
+                        raise RuntimeError(f"{self.script}: port {self.port} is served by another process")
                     return
             except httpx.HTTPError:
                 pass
