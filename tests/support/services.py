@@ -15,7 +15,6 @@ from typing import BinaryIO
 
 import httpx
 
-
 _HANDED_OUT: set[int] = set()
 
 
