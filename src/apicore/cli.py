@@ -142,6 +142,9 @@ class ServiceCLI:
                 proxy_headers=False,
                 # A request the parser refuses gets a problem document, not plain text.
                 http=HTTP_PROTOCOL,
+                # No WebSocket route exists: an `Upgrade` is ignored (RFC 9110, 7.8) and the
+                # request answered as HTTP, not refused with uvicorn's bare text 403.
+                ws="none",
             )
             return 0
         if args.command == "dispatch":

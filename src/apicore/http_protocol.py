@@ -1,12 +1,14 @@
-"""The HTTP/1.1 protocol the services serve with: uvicorn's httptools protocol, with a request
-its parser refuses answered as an RFC 9457 problem instead of uvicorn's plain text.
+"""The HTTP/1.1 protocol the services serve with: uvicorn's httptools protocol, with what it
+refuses before the app answered as RFC 9457 problems, and the bounds it lacks.
 
 Why: a request whose bytes are not HTTP/1.1 (a DEL or NUL in a header, a space in a header
-name, a request line that is not one, a broken chunk size, a URL too long for the parser) is
-refused by the parser before the app sees it. uvicorn answered that with `text/plain` "Invalid
-HTTP request received.", the one error of the services that was not a problem document in the
-client's language. Passed to uvicorn as `http=` (`uvicorn.Config`: a protocol class, or its
-import path, which spawned worker processes import again).
+name, a request line that is not one, a broken chunk size) is refused by the parser before the
+app sees it. uvicorn answered that with `text/plain` "Invalid HTTP request received.", the one
+error of the services that was not a problem document in the client's language. It also set no
+bound on a request's head (size or time) nor on a body that stops arriving, and a refusal that
+followed pipelined requests was written before their answers, which were then lost although
+their writes were stored. Passed to uvicorn as `http=` (`uvicorn.Config`: a protocol class, or
+its import path, which spawned worker processes import again).
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ import httptools
 import structlog
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from apicore.i18n import negotiate_locale, use_locale
+from apicore.i18n import _l, negotiate_locale, use_locale
 from apicore.middleware import HTTPMetrics
-from apicore.problems import PROBLEM_JSON, HeadTooLarge, MalformedRequest, Problem
+from apicore.problems import PROBLEM_JSON, HeadTooLarge, MalformedRequest, Problem, RequestTimeout
 from apicore.requestids import REQUEST_ID_HEADER
 
 log = structlog.get_logger("apicore.http")
@@ -82,18 +84,6 @@ UNPARSED_ROUTE = "unparsed"
 """The `route` label (metrics) and field (access log) of a request the parser refused."""
 
 
-def _metrics_of(app: Any) -> HTTPMetrics | None:
-    """The service's `HTTPMetrics` under uvicorn's wrappers (proxy headers, ...), or None."""
-    for _ in range(10):
-        metrics = getattr(getattr(app, "state", None), "metrics", None)
-        if isinstance(metrics, HTTPMetrics):
-            return metrics
-        app = getattr(app, "app", None)
-        if app is None:
-            return None
-    return None
-
-
 LINGER_SECONDS = 2.0
 """How long the rest of a refused request is read and dropped before the connection closes."""
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
@@ -101,18 +91,60 @@ MAX_HEAD_BYTES = 64 * 1024
 """The most a request line and its headers may take together: a phone's request needs under
 2 KiB. uvicorn's httptools protocol sets no bound, and a header arriving without end would be
 held in memory until the connection drops (nginx refuses past 4 × 8 KiB by default)."""
+DEFAULT_READ_TIMEOUT_SECONDS = 60.0
+"""nginx's `client_header_timeout` and `client_body_timeout`; the services take theirs from
+`*_CLIENT_READ_TIMEOUT_SECONDS`."""
+ONE_HOST = _l("An HTTP/1.1 request carries exactly one Host header (RFC 9112).")
+
+
+def _service_state(app: Any) -> Any:
+    """The service app's `state` under uvicorn's wrappers (proxy headers, ...), or None."""
+    for _ in range(10):
+        state = getattr(app, "state", None)
+        if state is not None and isinstance(getattr(state, "metrics", None), HTTPMetrics):
+            return state
+        app = getattr(app, "app", None)
+        if app is None:
+            return None
+    return None
+
+
+def _metrics_of(app: Any) -> HTTPMetrics | None:
+    """The service's `HTTPMetrics`, or None."""
+    state = _service_state(app)
+    return None if state is None else state.metrics
+
+
+def _read_timeout_of(app: Any) -> float:
+    """The service's `client_read_timeout_seconds` (set once its lifespan has started)."""
+    ctx = getattr(_service_state(app), "ctx", None)
+    value = getattr(getattr(ctx, "settings", None), "client_read_timeout_seconds", None)
+    return float(value) if value else DEFAULT_READ_TIMEOUT_SECONDS
+
+
+def one_host(headers: list[tuple[bytes, bytes]], http_version: str) -> bool:
+    """Whether a request has the `Host` it must: RFC 9112, 3.2 has a server answer 400 to an
+    HTTP/1.1 request without one and to any request with two (which authority is meant would
+    depend on who reads it). HTTP/1.0 may leave it out."""
+    hosts = sum(1 for name, _ in headers if name == b"host")
+    return hosts == 1 or (hosts == 0 and http_version == "1.0")
 
 
 class ProblemHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol answering a request it cannot parse with a localised
-    `malformed-request` problem (400), and a request line with headers over `MAX_HEAD_BYTES`
-    with `headers-too-large` (431, RFC 6585), closing the connection; everything else is
-    uvicorn's.
+    """uvicorn's httptools protocol, closing the connection after each refusal it answers:
 
-    The refusal is counted in `/metrics` and logged as a `request` line (route `unparsed`)
-    with the request id it was answered with, like every other answer, so an operator sees a
-    client sending broken bytes; uvicorn also logs its warning "Invalid HTTP request
-    received." for a 400. Neither carries the request's bytes."""
+    - bytes the parser refuses, or an HTTP/1.1 head without its one `Host`: 400
+      `malformed-request`;
+    - a request line with headers over `MAX_HEAD_BYTES`: 431 `headers-too-large` (RFC 6585);
+    - a head not complete within the read timeout of its first byte: 408 `request-timeout`;
+    - a body from which nothing arrives for the read timeout: the connection is closed (the
+      request is logged as the client's leaving, 499);
+    - a refusal behind pipelined requests still being answered waits for their answers.
+
+    Each refusal carries an `X-Request-ID`, is counted in `/metrics` and logged as a `request`
+    line with route `unparsed`, like every other answer; uvicorn also logs its warning "Invalid
+    HTTP request received." for bytes its parser refused. Neither carries the request's bytes.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -121,11 +153,17 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
         self._in_body = False
         self._milestones = 0  # heads and messages completed
         self._refused = False
+        self._deferred: tuple[Problem, list[tuple[bytes, bytes]]] | None = None
+        self._read_timer: asyncio.TimerHandle | None = None
+        self._running: Any = None  # the request cycle whose app runs now
+        self._read_timeout = _read_timeout_of(self.app)
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return  # the rest of a refused request, read only so that the answer arrives
         if not self._in_body:
+            if self._read_timer is None:
+                self._start_read_timer(self._head_too_slow)  # a head: from its first byte
             # Counted before the parser sees the bytes: once it has the whole head, the request
             # is on its way to the app. A read holds at most 256 KiB, the bound on what is fed.
             found = _HEAD_END.search(self._tail + data)
@@ -144,23 +182,108 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
             # A head or a message ended within these bytes: the next head counts from zero
             # (bytes of it in this read go uncounted, which only errs towards letting it in).
             self._head_bytes, self._tail = 0, b""
+        if self._in_body and not self._refused and not self.transport.is_closing():
+            self._start_read_timer(self._body_stalled)  # the body goes on: silence from now
 
     def on_headers_complete(self) -> None:
         self._in_body = True
         self._milestones += 1
+        self._stop_read_timer()
+        if self._refused:
+            return
+        if not one_host(self.headers, self.parser.get_http_version()):
+            problem = MalformedRequest()
+            problem.detail = ONE_HOST  # type: ignore[misc]  # the parser's faults are others
+            self._refuse(problem)
+            return
         super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if not self._refused:
+            super().on_body(body)
 
     def on_message_complete(self) -> None:
         self._in_body = False
         self._milestones += 1
-        super().on_message_complete()
+        self._stop_read_timer()
+        if not self._refused:
+            super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self._deferred is not None and not self._in_flight() and not self.transport.is_closing():
+            if self.timeout_keep_alive_task is not None:
+                self.timeout_keep_alive_task.cancel()
+                self.timeout_keep_alive_task = None
+            problem, parsed = self._deferred
+            self._deferred = None
+            self._answer_refusal(problem, parsed)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_read_timer()
+        super().connection_lost(exc)
 
     def send_400_response(self, msg: str) -> None:
         self._refuse(MalformedRequest())
 
+    def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+        self._running = cycle
+        super()._start_asgi_task(cycle, app)
+
+    def _in_flight(self) -> bool:
+        """Whether requests before the refused one are still being answered (pipelining)."""
+        running = self._running
+        return bool(self.pipeline) or (running is not None and not running.response_complete)
+
+    def _start_read_timer(self, handler: Any) -> None:
+        self._stop_read_timer()
+        self._read_timer = self.loop.call_later(self._read_timeout, handler)
+
+    def _stop_read_timer(self) -> None:
+        if self._read_timer is not None:
+            self._read_timer.cancel()
+            self._read_timer = None
+
+    def _head_too_slow(self) -> None:
+        self._read_timer = None
+        if not self._refused and not self.transport.is_closing():
+            self._refuse(RequestTimeout(seconds=round(self._read_timeout)))
+
+    def _body_stalled(self) -> None:
+        # The app is reading the body: an answer now would race its own. Closed, the request
+        # ends as a client that left (499), and nothing it would have written is kept.
+        self._read_timer = None
+        if self.flow.read_paused:
+            # We stopped reading (the app is behind, or answers pipelined requests first): the
+            # client is not the one keeping silent.
+            self._start_read_timer(self._body_stalled)
+        elif not self.transport.is_closing():
+            self.transport.close()
+
     def _refuse(self, problem: Problem) -> None:
+        if self._refused:
+            return
+        self._refused = True
+        self._stop_read_timer()
         # `headers` is set at the start of a message: a fault in the request line comes first.
-        parsed = self.headers or []
+        parsed = list(self.headers or [])
+        if self._in_body and self.cycle is not None:
+            # The fault is in the body of the latest request: queued behind others, it never
+            # runs; already running, its app is reading this body and learns of the end by
+            # the close, so the refusal goes now (it is this request's answer).
+            for entry in list(self.pipeline):
+                if entry[0] is self.cycle:
+                    self.pipeline.remove(entry)
+            if self._running is self.cycle:
+                self._answer_refusal(problem, parsed)
+                return
+        if self._in_flight():
+            # The answers to the requests before this one go first, then the refusal.
+            self._deferred = (problem, parsed)
+            return
+        self._answer_refusal(problem, parsed)
+
+    def _answer_refusal(self, problem: Problem, parsed: list[tuple[bytes, bytes]]) -> None:
         request_id = uuid.uuid4().hex  # asgi-correlation-id's form: the middleware never ran
         self.transport.write(
             malformed_request_answer(parsed, self.server_state.default_headers, request_id, problem)
@@ -169,10 +292,9 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
         # the socket sends a reset, which can destroy the answer before the client reads it.
         # So: our side ends (FIN), what still comes is read and dropped, and the connection is
         # closed when the client closes it or after `LINGER_SECONDS`.
-        self._refused = True
         if self.transport.can_write_eof():
             self.transport.write_eof()
-            asyncio.get_running_loop().call_later(LINGER_SECONDS, self.transport.close)
+            self.loop.call_later(LINGER_SECONDS, self.transport.close)
         else:
             self.transport.close()
         metrics = _metrics_of(self.app)

@@ -14,8 +14,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from apicore.i18n import _l, negotiate_locale, set_locale
-from apicore.problems import BodyTooLarge, InternalError, MalformedRequest, Problem
+from apicore.i18n import negotiate_locale, set_locale
+from apicore.problems import BodyTooLarge, InternalError, Problem
 from apicore.requestids import current_request_id
 
 log = structlog.get_logger("apicore.http")
@@ -85,7 +85,7 @@ class ServiceMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
-                message_headers = list(message.get("headers", []))
+                message_headers = _cache_rules(list(message.get("headers", [])))
                 # A replayed answer keeps the language it was written in; others get ours.
                 if not any(k.lower() == b"content-language" for k, _ in message_headers):
                     message_headers.append((b"content-language", locale.encode()))
@@ -95,11 +95,6 @@ class ServiceMiddleware:
         limit = self.max_body_bytes
         declared = headers.get(b"content-length")
         try:
-            if not _one_host(scope):
-                problem = MalformedRequest()
-                problem.detail = _ONE_HOST  # type: ignore[misc]  # the parser's faults are others
-                await _send_problem(problem, scope, send_with_language)
-                return
             if declared is not None and declared.isdigit() and int(declared) > limit:
                 raise _BodyLimitExceeded
             # Read the body here, before the app: raised from inside the app's `receive`, the
@@ -140,15 +135,21 @@ class ServiceMiddleware:
             )
 
 
-_ONE_HOST = _l("An HTTP/1.1 request carries exactly one Host header (RFC 9112).")
-
-
-def _one_host(scope: Scope) -> bool:
-    """Whether the request has the `Host` it must: RFC 9112, 3.2 has a server answer 400 to an
-    HTTP/1.1 request without one and to any request with two (which authority is meant would
-    depend on who reads it). HTTP/1.0 may leave it out."""
-    hosts = sum(1 for name, _ in scope.get("headers") or () if name == b"host")
-    return hosts == 1 or (hosts == 0 and scope.get("http_version") == "1.0")
+def _cache_rules(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """`headers` with what no cache may ignore: `Cache-Control: no-store` unless the route set
+    its own (the answers are about children: no browser, proxy or phone cache keeps a copy,
+    RFC 9111, 5.2.2.5), and `Vary: Accept-Language`, as every answer may be in the language
+    asked for (RFC 9110, 12.5.5)."""
+    names = {name.lower() for name, _ in headers}
+    if b"cache-control" not in names:
+        headers.append((b"cache-control", b"no-store"))
+    vary = [i for i, (name, _) in enumerate(headers) if name.lower() == b"vary"]
+    if not vary:
+        headers.append((b"vary", b"Accept-Language"))
+    elif not any(b"accept-language" in headers[i][1].lower() for i in vary):
+        name, value = headers[vary[0]]
+        headers[vary[0]] = (name, value + b", Accept-Language")
+    return headers
 
 
 async def _limited_body(receive: Receive, limit: int) -> Receive:

@@ -40,6 +40,10 @@ class ServiceSettings(BaseSettings):
     unreachable receiver (a network that is down for a weekend loses nothing)."""
     outbox_backoff_base_seconds: float = Field(default=0.5, gt=0, le=60)
     outbox_backoff_cap_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    client_read_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    """How long a client may take over a request's headers (from their first byte), and stay
+    silent within its body, before the server gives up: 408 for headers, the connection closed
+    for a body (nginx's `client_header_timeout`, `client_body_timeout`). Seconds."""
     http_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     """Timeout of each call to the other service (seconds)."""
 

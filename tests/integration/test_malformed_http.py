@@ -6,9 +6,11 @@ gets. The HTTP layer is the same on both databases: SQLite only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -16,7 +18,8 @@ import pytest
 
 from apicore.auth import Role
 from apicore.problems import PROBLEM_JSON, PROBLEM_TYPE_PREFIX
-from tests.integration.conftest import Deployment, bearer
+from tests.integration.conftest import Deployment, bearer, child
+from tests.support.families import seed_operations_sync
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -141,7 +144,7 @@ def test_an_http11_request_needs_exactly_one_host(deployment: Deployment, hosts:
     body = json.dumps({"id": "5a110000-0000-4000-8000-000000000001"}).encode()
     data = (
         b"POST /v1/persons HTTP/1.1\r\n" + hosts + b"Accept-Language: " + locale.encode() + b"\r\n"
-        b"Authorization: " + field_worker["Authorization"].encode() + b"\r\nConnection: close\r\n"
+        b"Authorization: " + field_worker["Authorization"].encode() + b"\r\n"
         b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
     )
     for service in (deployment.intake, deployment.docs):
@@ -152,6 +155,13 @@ def test_an_http11_request_needs_exactly_one_host(deployment: Deployment, hosts:
         assert problem["title"] == TITLES[locale]
         assert "Host" in problem["detail"]
         assert answer.headers["content-language"] == locale
+        assert answer.headers["connection"] == "close"  # send_raw reads until the server closes
+        assert problem["request_id"] == answer.headers["x-request-id"]
+        logged = [json.loads(line) for line in service.logs().splitlines() if line.startswith("{")]
+        assert any(
+            line.get("route") == "unparsed" and line.get("request_id") == problem["request_id"]
+            for line in logged
+        )
     # HTTP/1.0 may leave Host out.
     answer = send_raw(deployment.intake.url, b"GET /healthz HTTP/1.0\r\n\r\n")
     assert answer.status == 200
@@ -198,3 +208,94 @@ def test_a_head_over_64_kib_is_431_and_a_large_body_is_not_a_head(deployment: De
     assert statuses == [422, 200]
     metrics = httpx.get(f"{url}/metrics", timeout=5).text
     assert 'http_requests_total{method="-",route="unparsed",status="431"} 3.0' in metrics
+
+
+def exchange(url: str, data: bytes, *, pause: float = 0.0, parts: int = 1) -> bytes:
+    """Send `data` in `parts` pieces `pause` seconds apart, then read until the server closes."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=15) as s:
+        size = -(-len(data) // parts)
+        for start in range(0, len(data), size):
+            try:
+                s.sendall(data[start : start + size])
+            except (BrokenPipeError, ConnectionResetError):
+                break  # the server answered and closed: read what it said
+            time.sleep(pause)
+        received = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := s.recv(65536):
+                received += chunk
+    return received
+
+
+def statuses(received: bytes) -> list[int]:
+    return [int(status) for status in re.findall(rb"HTTP/1\.1 (\d{3}) ", received)]
+
+
+def test_a_refusal_behind_pipelined_requests_waits_for_their_answers(deployment: Deployment) -> None:
+    # Before, the 400 was written at once and the connection closed: the 201 before it never
+    # reached the phone, although the person was stored.
+    deployment.intake.start()
+    field_worker = bearer(deployment.intake_keys[Role.field_worker])
+    case_worker = bearer(deployment.intake_keys[Role.case_worker])
+    url = deployment.intake.url
+    with httpx.Client(timeout=5) as client:
+        seed_operations_sync(client, url, deployment.intake_keys[Role.admin])
+    person = child()
+    body = json.dumps(person).encode()
+    post = (
+        b"POST /v1/persons HTTP/1.1\r\nHost: x\r\nAuthorization: " + field_worker["Authorization"].encode()
+        + b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode()
+        + b"\r\n\r\n" + body
+    )  # fmt: skip
+    received = exchange(url, post + b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + b"BAD LINE\r\n\r\n")
+    assert statuses(received) == [201, 200, 400]
+    read = httpx.get(f"{url}/v1/persons/{person['id']}", headers=case_worker, timeout=5)
+    assert read.status_code == 200
+
+
+def test_a_head_too_slow_is_408_and_a_silent_body_is_dropped(deployment: Deployment) -> None:
+    deployment.intake.env["INTAKE_CLIENT_READ_TIMEOUT_SECONDS"] = "1"
+    deployment.intake.start()
+    url = deployment.intake.url
+    # Slowloris: a head sent in thirds 0.6 s apart, never completed; the language comes first.
+    slow_head = GET + b"Accept-Language: ar\r\nHost: x\r\n" + b"".join(b"X-N%d: 1\r\n" % i for i in range(10))
+    started = time.monotonic()
+    received = exchange(url, slow_head, pause=0.6, parts=3)
+    assert statuses(received) == [408]
+    assert time.monotonic() - started < 8
+    head, _, body = received.partition(b"\r\n\r\n")
+    problem = json.loads(body)
+    assert problem["type"] == PROBLEM_TYPE_PREFIX + "request-timeout"
+    assert b"content-language: ar" in head
+    # A body that stops: the connection is closed, nothing is answered or stored.
+    field_worker = bearer(deployment.intake_keys[Role.field_worker])
+    stalled = (
+        b"POST /v1/persons HTTP/1.1\r\nHost: x\r\nAuthorization: " + field_worker["Authorization"].encode()
+        + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+    )  # fmt: skip
+    started = time.monotonic()
+    assert exchange(url, stalled) == b""
+    assert time.monotonic() - started < 8
+    metrics = httpx.get(f"{url}/metrics", timeout=5).text
+    assert 'http_requests_total{method="-",route="unparsed",status="408"} 1.0' in metrics
+    assert 'route="/v1/persons",status="499"} 1.0' in metrics
+    # A quick request on the same server is not touched by either.
+    assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+
+
+def test_a_websocket_upgrade_is_answered_as_http(deployment: Deployment) -> None:
+    # No route takes a WebSocket: the Upgrade is ignored (RFC 9110, 7.8), not refused with
+    # uvicorn's bare text 403.
+    deployment.intake.start()
+    headers = {
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version": "13",
+        "Accept-Language": "kk",
+    }
+    r = httpx.get(f"{deployment.intake.url}/v1/persons", headers=headers, timeout=5)
+    assert r.status_code == 401
+    assert r.headers["content-type"] == PROBLEM_JSON
+    assert r.headers["content-language"] == "kk"
