@@ -88,6 +88,9 @@ class Claim:
     """When this request took the key: proves it still holds it when the answer is stored."""
 
 
+_ONE_KEY = _l("Send one Idempotency-Key header, not several.")
+
+
 def parse_key(raw: str, *, more: int = 0) -> str:
     """Validate an `Idempotency-Key` header value; `more` counts further `Idempotency-Key` headers.
 
@@ -98,7 +101,9 @@ def parse_key(raw: str, *, more: int = 0) -> str:
             first while we keep the last would disagree about which request this is.
     """
     if more:
-        raise InvalidIdempotencyKey(errors=[FieldError("Idempotency-Key", "repeated_parameter")])
+        problem = InvalidIdempotencyKey(errors=[FieldError("Idempotency-Key", "repeated_parameter")])
+        problem.detail = _ONE_KEY  # type: ignore[misc]  # the key itself may be well formed
+        raise problem
     if _KEY_SHAPE.fullmatch(raw) is None:
         raise InvalidIdempotencyKey(errors=[FieldError("Idempotency-Key", "string_pattern_mismatch")])
     return raw

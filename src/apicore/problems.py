@@ -260,6 +260,17 @@ class HeadTooLarge(Problem):
     example_params = {"limit": 65536}
 
 
+class RequestTimeout(Problem):
+    """A request line and headers not complete within the server's read timeout of their first
+    byte (RFC 9110, 15.5.9): answered by `apicore.http_protocol`, never raised by a route."""
+
+    status = 408
+    slug = "request-timeout"
+    title = _l("Request timeout")
+    detail = _l("The request's headers did not arrive within {seconds} s. Send the request again.")
+    example_params = {"seconds": 60}
+
+
 class InternalError(Problem):
     status = 500
     slug = "internal-error"

@@ -56,7 +56,7 @@ _INVISIBLE_CATEGORIES = frozenset({"Cf", "Zl", "Zp", "Co"})
 # Default_Ignorable_Code_Point): Hangul fillers (letters that draw nothing), the combining
 # grapheme joiner, Khmer inherent vowels, Mongolian variation selectors, variation selectors.
 # A newcomer trial registered "Ali" with U+3164 inside, found by `q=Ali` and shown as "Ali".
-_IGNORABLE = frozenset(
+DEFAULT_IGNORABLE = frozenset(
     chr(c)
     for c in (
         *(0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0),
@@ -70,7 +70,7 @@ _IGNORABLE = frozenset(
 def _has_invisible(value: str) -> bool:
     return any(
         unicodedata.category(ch) in _INVISIBLE_CATEGORIES
-        or ch in _IGNORABLE
+        or ch in DEFAULT_IGNORABLE
         or (ord(ch) & 0xFFFE) == 0xFFFE
         or 0xFDD0 <= ord(ch) <= 0xFDEF
         for ch in value
@@ -87,7 +87,7 @@ _PATTERN_REFUSED = (
     r"\u00ad\u061c\u180e"  # soft hyphen, Arabic letter mark, Mongolian vowel separator
     r"\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f"  # zero-width, separators, bidi
     r"\ufeff\ufff9-\ufffb\ufffd-\uffff"  # BOM, interlinear annotation, U+FFFD, noncharacters
-    r"\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0"  # ignorables (_IGNORABLE)
+    r"\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0"  # ignorables (DEFAULT_IGNORABLE)
 )
 # ASCII digits and symbols a name does not take (letters, space, - ' . are kept), escaped so
 # that Python's `re` sees no nested set and ECMA-262 sees syntax characters.
@@ -402,12 +402,13 @@ DateTimeText = Annotated[
 """A time as an ISO 8601 string (never a number); without a zone it is naive (callers read UTC)."""
 
 # BCP 47 as phones send it: a primary language and optional subtags (`kk`, `ar-SY`, `sr-Latn`).
-_BCP47 = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}", re.ASCII)
+_BCP47 = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}", re.ASCII)
 
 
 def _language_tag(value: str) -> str:
-    """The tag in BCP 47's canonical case (RFC 5646, 2.1.1): `ar-sy` is kept as `ar-SY`,
-    `kk-cyrl` as `kk-Cyrl`, so that one language is stored one way."""
+    """The tag in BCP 47's canonical case (RFC 5646, 2.1.1; tags are case-insensitive):
+    `ar-sy` and `AR-SY` are kept as `ar-SY`, `kk-cyrl` as `kk-Cyrl`, so that one language is
+    stored one way."""
     if _BCP47.fullmatch(value) is None:
         raise PydanticCustomError("language_tag", "not a BCP 47 tag")
     primary, *subtags = value.split("-")
@@ -415,7 +416,7 @@ def _language_tag(value: str) -> str:
         s.title() if len(s) == 4 and s.isalpha() else s.upper() if len(s) == 2 and s.isalpha() else s.lower()
         for s in subtags
     ]
-    return "-".join([primary, *cased])
+    return "-".join([primary.lower(), *cased])
 
 
 def _distinct_languages(tags: list[str]) -> list[str]:
@@ -432,7 +433,7 @@ register_field_message("language_tag", _l("Must be a language tag such as kk, ru
 
 LanguageTag = Annotated[
     str,
-    StringConstraints(min_length=2, max_length=35, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$"),
+    StringConstraints(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$"),
     AfterValidator(_language_tag),
 ]
 LanguageList = Annotated[

@@ -23,6 +23,7 @@ from apicore.auth import RoleRequirement, Unauthorized, bearer_token, hash_key, 
 from apicore.i18n import _l
 from apicore.idempotency import Claim, parse_key, request_fingerprint
 from apicore.problems import (
+    FieldError,
     UnsupportedMediaType,
     ValidationFailed,
     register_field_message,
@@ -120,6 +121,8 @@ class TransactionalRoute(APIRoute):
                 body_bytes = await request.body()
                 if body_bytes and json.detect_encoding(body_bytes) not in ("utf-8", "utf-8-sig"):
                     raise UnsupportedMediaType
+                if body_bytes:
+                    read_json_once(request, body_bytes)
             raw_keys = request.headers.getlist("idempotency-key")
             raw_key = raw_keys[0] if raw_keys else None
             token = bearer_token(request)
@@ -248,6 +251,66 @@ def _require_json(request: Request) -> None:
     if not media and request.headers.get("content-length") in {None, "0"}:
         return  # no body at all: the handler says which fields are missing
     raise UnsupportedMediaType
+
+
+register_field_message("duplicate_key", _l("Given twice in the same object: give it once."))
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object names a member twice."""
+
+
+def _distinct_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise _DuplicateKey
+    return members
+
+
+def _first_duplicate(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """The path to the first member named twice, in a document parsed as lists of pairs."""
+    if isinstance(value, _Pairs):
+        seen: set[str] = set()
+        for key, _ in value:
+            if key in seen:
+                return (*path, key)
+            seen.add(key)
+        for key, item in value:
+            found = _first_duplicate(item, (*path, key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _first_duplicate(item, (*path, index))
+            if found is not None:
+                return found
+    return None
+
+
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object kept as its members in order, duplicates included."""
+
+
+def read_json_once(request: Request, body: bytes) -> None:
+    """Parse the JSON body for the handler (Starlette keeps it for `request.json()`, which
+    FastAPI reads), refusing a member named twice in one object.
+
+    Why: RFC 8259 leaves such an object's meaning to the parser, and Python keeps the last
+    value while other parsers keep the first, so a proxy or a validator in front could have
+    passed `"sex": "male"` that we stored as `"female"` (I-JSON, RFC 7493, 2.3, forbids them).
+    Bodies that do not parse are left to FastAPI, which says why as it always has.
+
+    Raises:
+        ValidationFailed: `duplicate_key`, naming the member's path (`names.0.given`).
+    """
+    try:
+        # Starlette's cache of `request.json()`: one parse serves the check and the handler.
+        request._json = json.loads(body, object_pairs_hook=_distinct_members)
+    except _DuplicateKey:
+        path = _first_duplicate(json.loads(body, object_pairs_hook=_Pairs))
+        raise ValidationFailed(errors=[FieldError(".".join(map(str, path or ())), "duplicate_key")]) from None
+    except (ValueError, RecursionError):
+        return
 
 
 async def end_before_remote_call(session: AsyncSession) -> None:

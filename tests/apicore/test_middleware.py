@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.types import Message
 from tests.conftest import FIXTURES_DIR, ServiceClient, intake_test_app, make_keys, per_request_state
+from tests.intake_api.persons.helpers import fixture_body, post_person, seed_operations
 
 from apicore.auth import Role
 from apicore.logs import configure_logging
@@ -484,3 +485,25 @@ class TestReadinessOfTheSchema:
             ("database.schema_not_current", head, None),
             ("readyz.schema_not_current", head, None),
         ]
+
+
+class TestCaching:
+    """Answers about children are kept by no cache; each may be in the language asked for."""
+
+    async def test_a_person_and_a_problem_are_no_store_and_vary_by_language(
+        self, intake: ServiceClient
+    ) -> None:
+        await seed_operations(intake)
+        body = fixture_body("kk", 1)
+        assert (await post_person(intake, body)).status_code == 201
+        read = await intake.http.get(f"/v1/persons/{body['id']}", headers=intake.auth(Role.case_worker))
+        missing = await intake.http.get(f"/v1/persons/{uuid.uuid4()}", headers=intake.auth(Role.case_worker))
+        for r in (read, missing):
+            assert r.headers["cache-control"] == "no-store"
+            assert r.headers["vary"] == "Accept-Language"
+
+    async def test_a_route_that_sets_its_own_keeps_it(self, intake: ServiceClient) -> None:
+        r = await intake.http.get("/v1/vocabularies", headers=intake.auth(Role.field_worker))
+        assert r.status_code == 200
+        assert r.headers["cache-control"] == "private, no-cache"
+        assert r.headers["vary"] == "Accept-Language"

@@ -37,7 +37,7 @@ INTAKE_RULES: Final[dict[tuple[str, str], dict[str, str]]] = {
     ("POST", "/v1/operations"): {"422": f"{TEXT}; {DATES}"},
     ("GET", "/v1/persons"): {
         "400": CURSOR,
-        "422": f"{TEXT} (facility); arrived_from not after arrived_to; q of at most 6 words",
+        "422": f"{TEXT} (facility); arrived_from not after arrived_to; q of 1 to 6 words (letters or digits)",
     },
     ("POST", "/v1/persons"): {"422": f"{TEXT}; {DATES}; {IIN}; {REFERENCE}; category must fit the age"},
     ("PATCH", "/v1/persons/{person_id}"): {

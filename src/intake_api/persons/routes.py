@@ -56,6 +56,7 @@ from intake_api.relatives.service import HostNotWilling, RelativeNotFound
 
 register_field_message("range_reversed", _l("The end of the range is before its start."))
 register_field_message("too_many_words", _l("At most {max} words: each must match a word of a name."))
+register_field_message("no_words", _l("Give at least one word of a name: letters or digits."))
 
 router = APIRouter(prefix="/v1/persons", tags=["persons"], route_class=TransactionalRoute)
 
@@ -284,6 +285,10 @@ async def list_returnees(
     if q is not None and len(search.query_parts(q)) > search.MAX_QUERY_WORDS:
         # Dropping the extra words would answer a different, broader search than the one asked.
         raise ValidationFailed(errors=[FieldError("q", "too_many_words", {"max": search.MAX_QUERY_WORDS})])
+    if q is not None and not search.query_words(q):
+        # Spaces, punctuation or invisible characters only: `q=` is refused as too short, and
+        # an empty list would say that no one matched a search that had nothing to match.
+        raise ValidationFailed(errors=[FieldError("q", "no_words")])
     if principal.role is Role.partner and (status is not None or facility is not None):
         # Partners see neither field: filtering on them, status by status, would name who is in
         # custody all the same.

@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
+from apicore.schemas import DEFAULT_IGNORABLE
 from intake_api.persons.models import PersonNameToken
 from intake_api.persons.names import (
     KIND_KEY,
@@ -98,10 +99,12 @@ def query_parts(q: str) -> list[str]:
     spaces and at punctuation (`Айша,Абдуллаева` is two words), after NFKC (the ligature ﷺ
     is four words, as it is stored).
 
-    Invisible format characters (Unicode category Cf: joiners, direction marks, soft hyphens)
-    are dropped first, not split at: stored names refuse them, and a keyboard or a copy from a
-    document that put a zero-width joiner inside `Ива‍нов` still means one word."""
-    visible = "".join(ch for ch in q if unicodedata.category(ch) != "Cf")
+    Invisible characters (format controls, Unicode category Cf: joiners, direction marks, soft
+    hyphens; and the other default-ignorables: variation selectors, Hangul fillers, the
+    combining grapheme joiner) are dropped first, not split at: stored names refuse them, and a
+    keyboard or a copy from a document that put a zero-width joiner inside `Ива‍нов` still
+    means one word."""
+    visible = "".join(ch for ch in q if ch not in DEFAULT_IGNORABLE and unicodedata.category(ch) != "Cf")
     return [part for part in _WORD_BREAK.split(unicodedata.normalize("NFKC", visible)) if part]
 
 

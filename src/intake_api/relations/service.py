@@ -196,8 +196,14 @@ async def relations_of(
     ).all()
     homes = await households.households_of(session, [person_id, *(r[0].related_person_id for r in rows)])
     own = homes.get(person_id)
-    await audit.record(
-        session, "relations.read", subject_type="person", subject_id=person_id, fields=["relations"]
+    # Each relative listed is shown too (id, category, sex, household): a read of that person,
+    # as a household's members are each audited.
+    await audit.record_many(
+        session,
+        "relations.read",
+        subject_type="person",
+        subject_ids=[person_id, *dict.fromkeys(r[0].related_person_id for r in rows)],
+        fields=["relations"],
     )
     return PersonRelationsRead(
         person_id=person_id,
@@ -231,8 +237,12 @@ async def get(
     if row is None:
         raise RelationNotFound(related_person_id=str(related_person_id))
     homes = await households.households_of(session, [person_id, related_person_id])
-    await audit.record(
-        session, "relations.read", subject_type="person", subject_id=person_id, fields=["relations"]
+    await audit.record_many(
+        session,
+        "relations.read",
+        subject_type="person",
+        subject_ids=[person_id, related_person_id],
+        fields=["relations"],
     )
     return _read(row[0], sex, row[1], row[2], homes.get(person_id), homes)
 

@@ -393,10 +393,10 @@ class TestLanguagesAreDistinctTags:
 
     async def test_tags_are_kept_in_bcp47_canonical_case(self, intake: ServiceClient) -> None:
         await seed_operations(intake)
-        body = fixture_body("kk", 1) | {"languages": ["kk-cyrl", "ar-sy"]}
+        body = fixture_body("kk", 1) | {"languages": ["kk-cyrl", "AR-sy", "Ru"]}
         assert (await post_person(intake, body)).status_code == 201
         r = await intake.http.get(f"/v1/persons/{body['id']}", headers=intake.auth(Role.case_worker))
-        assert r.json()["languages"] == ["kk-Cyrl", "ar-SY"]
+        assert r.json()["languages"] == ["kk-Cyrl", "ar-SY", "ru"]
 
 
 class TestATextTooLongIsNamedAsText:

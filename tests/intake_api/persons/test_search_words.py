@@ -286,3 +286,22 @@ class TestWhichWordDrives:
         await _register(intake, *(_person("Айша", "Ахметова") for _ in range(3)))
         assert await search(intake, "Айша Брунгильда") == []
         assert await search(intake, "Брунгильда Айша") == []
+
+
+class TestSearchesWithoutAWord:
+    @pytest.mark.parametrize("q", [" ", "\u200d", "!?", "Ай\ufe0fша"[2:3]])
+    async def test_a_q_with_nothing_to_match_is_422_naming_q(
+        self, kazakh_family: ServiceClient, q: str
+    ) -> None:
+        r = await kazakh_family.http.get(
+            "/v1/persons",
+            params={"q": q},
+            headers={**kazakh_family.auth(Role.case_worker), "Accept-Language": "kk"},
+        )
+        assert r.status_code == 422, r.text
+        assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [("q", "no_words")]
+
+    async def test_a_variation_selector_inside_a_word_does_not_split_it(
+        self, kazakh_family: ServiceClient
+    ) -> None:
+        assert await search(kazakh_family, "Ай\ufe0fша Жұмабаева") == [AISHA]

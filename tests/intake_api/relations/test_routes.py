@@ -388,6 +388,24 @@ class TestListRelations:
             == 1
         )
 
+    async def test_each_relative_shown_is_audited_as_read_too(
+        self, intake: ServiceClient, kk_family: list[uuid.UUID]
+    ) -> None:
+        mother, girl, *_ = kk_family
+        assert (await link(intake, girl, mother, "mother")).status_code == 201
+        shown = await relations(intake, mother, Role.case_worker)
+        related = {uuid.UUID(item["related_person_id"]) for item in shown["items"]}
+        assert related == {girl}
+        audit = platform.audit_event.c
+        async with intake.db.transaction() as session:
+            rows = await session.execute(
+                select(audit.subject_id).where(
+                    audit.action == "relations.read", audit.actor_role == "case_worker"
+                )
+            )
+            subjects = [uuid.UUID(str(s)) for s in rows.scalars()]
+        assert sorted(subjects) == sorted([mother, girl])
+
 
 class TestGetRelation:
     async def test_one_link_from_the_childs_side(
