@@ -122,12 +122,20 @@ def _read_timeout_of(app: Any) -> float:
     return float(value) if value else DEFAULT_READ_TIMEOUT_SECONDS
 
 
+# RFC 3986's `host [ ":" port ]`: a registered name (unreserved, sub-delims, %-escapes) or an
+# IP literal in brackets; empty is allowed (RFC 9112, 3.2: a target without an authority).
+_HOST_VALUE = re.compile(rb"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+;=]*)(:[0-9]*)?")
+
+
 def one_host(headers: list[tuple[bytes, bytes]], http_version: str) -> bool:
     """Whether a request has the `Host` it must: RFC 9112, 3.2 has a server answer 400 to an
-    HTTP/1.1 request without one and to any request with two (which authority is meant would
-    depend on who reads it). HTTP/1.0 may leave it out."""
-    hosts = sum(1 for name, _ in headers if name == b"host")
-    return hosts == 1 or (hosts == 0 and http_version == "1.0")
+    HTTP/1.1 request without one, to any request with two (which authority is meant would
+    depend on who reads it) and to one whose value is not a host (`a, b`, a space). HTTP/1.0
+    may leave it out."""
+    hosts = [value for name, value in headers if name == b"host"]
+    if not hosts:
+        return http_version == "1.0"
+    return len(hosts) == 1 and _HOST_VALUE.fullmatch(hosts[0].strip()) is not None
 
 
 class ProblemHttpToolsProtocol(HttpToolsProtocol):

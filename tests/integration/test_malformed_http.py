@@ -133,8 +133,8 @@ def test_a_broken_chunked_body_stores_nothing(deployment: Deployment) -> None:
 
 @pytest.mark.parametrize(
     ("hosts", "locale"),
-    [(b"", "kk"), (b"Host: a\r\nHost: b\r\n", "ar")],
-    ids=["no Host", "two Hosts"],
+    [(b"", "kk"), (b"Host: a\r\nHost: b\r\n", "ar"), (b"Host: a, b\r\n", "ru")],
+    ids=["no Host", "two Hosts", "a list for a Host"],
 )
 def test_an_http11_request_needs_exactly_one_host(deployment: Deployment, hosts: bytes, locale: str) -> None:
     # RFC 9112, 3.2: the server must answer 400, and the request goes no further.
