@@ -57,8 +57,13 @@ class TestTextSearch:
     async def test_a_name_nobody_has_finds_nothing(self, everyone: ServiceClient) -> None:
         assert await search(everyone, "Брунгильда") == []
 
-    async def test_punctuation_only_finds_nothing(self, everyone: ServiceClient) -> None:
-        assert await search(everyone, "%%%") == []
+    async def test_punctuation_only_is_422_not_an_empty_list(self, everyone: ServiceClient) -> None:
+        # `%` is LIKE's wildcard: it must neither match everyone nor pass for a search that ran.
+        r = await everyone.http.get(
+            "/v1/persons", params={"q": "%%%"}, headers=everyone.auth(Role.case_worker)
+        )
+        assert r.status_code == 422
+        assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [("q", "no_words")]
 
 
 class TestFilters:
