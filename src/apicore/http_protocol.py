@@ -40,6 +40,7 @@ def malformed_request_answer(
     default_headers: list[tuple[bytes, bytes]],
     request_id: str | None = None,
     problem: Problem | None = None,
+    instance: str | None = None,
 ) -> bytes:
     """The whole HTTP/1.1 answer to a request the parser refused: status line, headers and a
     `malformed-request` problem (400) in the language of the request's `Accept-Language`, if
@@ -52,12 +53,13 @@ def malformed_request_answer(
         default_headers: uvicorn's own (`server`, `date`), sent with every answer.
         request_id: sent as `X-Request-ID` and in the problem, as every other answer has one.
         problem: what to answer instead of `MalformedRequest` (`HeadTooLarge`: 431).
+        instance: the request's path, when the parser got to it.
     """
     problem = problem or MalformedRequest()
     accept = next((value for name, value in headers if name == b"accept-language"), None)
     locale = negotiate_locale(accept.decode("latin-1") if accept is not None else None)
     with use_locale(locale):
-        document = problem.body(locale, None)
+        document = problem.body(locale, instance)
     if request_id is not None:
         document["request_id"] = request_id
     body = json.dumps(document, ensure_ascii=False).encode()
@@ -70,6 +72,7 @@ def malformed_request_answer(
         [
             b"content-type: " + PROBLEM_JSON.encode() + b"\r\n",
             b"content-language: " + locale.encode() + b"\r\n",
+            b"vary: Accept-Language\r\n",
             b"content-length: " + str(len(body)).encode() + b"\r\n",
             b"cache-control: no-store\r\n",
             b"connection: close\r\n",
@@ -95,6 +98,13 @@ DEFAULT_READ_TIMEOUT_SECONDS = 60.0
 """nginx's `client_header_timeout` and `client_body_timeout`; the services take theirs from
 `*_CLIENT_READ_TIMEOUT_SECONDS`."""
 ONE_HOST = _l("An HTTP/1.1 request carries exactly one Host header (RFC 9112).")
+NO_UPGRADE = _l(
+    "This service speaks HTTP/1.1 only: send the request without an Upgrade header (curl: without --http2)."
+)
+_ACCEPT_LANGUAGE = re.compile(rb"\naccept-language[ \t]*:[ \t]*([^\r\n]*)", re.IGNORECASE)
+_FRAMING_PER_PIECE = 64
+"""Bytes of chunk framing allowed per piece of body (a size line of up to 16 hex digits, CRLFs):
+what passes `MAX_HEAD_BYTES` plus this for each piece is trailers or chunk extensions."""
 
 
 def _service_state(app: Any) -> Any:
@@ -165,10 +175,21 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
         self._read_timer: asyncio.TimerHandle | None = None
         self._running: Any = None  # the request cycle whose app runs now
         self._read_timeout = _read_timeout_of(self.app)
+        self._head = bytearray()  # the raw head being received, for the language of a refusal
+        self._parsed_head = 0  # bytes of the head the parser handed over (URL, fields)
+        self._body_wire = 0  # bytes received within the body, framing included
+        self._body_data = 0  # of which body (what `on_body` got)
+        self._body_pieces = 0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        # A connection that never sends a byte is a head too slow, not an idle keep-alive.
+        self._start_read_timer(self._head_too_slow)
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return  # the rest of a refused request, read only so that the answer arrives
+        was_in_body, head = self._in_body, 0
         if not self._in_body:
             if self._read_timer is None:
                 self._start_read_timer(self._head_too_slow)  # a head: from its first byte
@@ -184,31 +205,80 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
                 return
             self._head_bytes += head
             self._tail = data[-3:]
+            self._head += data[:head]
+        else:
+            self._body_wire += len(data)
         milestones = self._milestones
         super().data_received(data)
         if self._milestones != milestones:
-            # A head or a message ended within these bytes: the next head counts from zero
-            # (bytes of it in this read go uncounted, which only errs towards letting it in).
-            self._head_bytes, self._tail = 0, b""
-        if self._in_body and not self._refused and not self.transport.is_closing():
+            # A head or a message ended within these bytes. What the parser handed over of a
+            # next head counts (a pipelined request's); a field it holds unfinished is counted
+            # with the next read.
+            self._head_bytes, self._tail, self._head = self._parsed_head, b"", bytearray()
+        if self._refused or self.transport.is_closing():
+            return
+        if self._in_body:
+            if not was_in_body:
+                self._body_wire = len(data) - head  # what followed the head in this read
+            # Chunk framing beyond a few bytes a piece is trailers or extensions, which uvicorn
+            # keeps in memory as they come: bounded like a head.
+            if self._body_wire - self._body_data > MAX_HEAD_BYTES + _FRAMING_PER_PIECE * self._body_pieces:
+                self._refuse(HeadTooLarge(limit=MAX_HEAD_BYTES))
+                return
             self._start_read_timer(self._body_stalled)  # the body goes on: silence from now
+        elif self._head_bytes > MAX_HEAD_BYTES:
+            self._refuse(HeadTooLarge(limit=MAX_HEAD_BYTES))
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._parsed_head = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._parsed_head += len(url)
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._parsed_head += len(name) + len(value) + 4
+        super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        self._body_wire = self._body_data = self._body_pieces = 0
         self._in_body = True
         self._milestones += 1
         self._stop_read_timer()
         if self._refused:
+            return
+        if self._parsed_head > MAX_HEAD_BYTES:
+            # A head that came whole in one read behind another request's (pipelined).
+            self._refuse(HeadTooLarge(limit=MAX_HEAD_BYTES))
             return
         if not one_host(self.headers, self.parser.get_http_version()):
             problem = MalformedRequest()
             problem.detail = ONE_HOST  # type: ignore[misc]  # the parser's faults are others
             self._refuse(problem)
             return
+        upgrade = self.parser.should_upgrade()
+        if upgrade and any(name in {b"content-length", b"transfer-encoding"} for name, _ in self.headers):
+            # The parser stops at the head of a request asking to switch protocols: its body
+            # would be lost and the handler would say the body is missing. No switch is made.
+            problem = MalformedRequest()
+            problem.detail = NO_UPGRADE  # type: ignore[misc]
+            self._refuse(problem)
+            return
         super().on_headers_complete()
+        if upgrade and self.cycle is not None:
+            # Answered as HTTP/1.1; the parser reads nothing after it, so the connection closes
+            # after the answer instead of leaving requests sent behind it unanswered.
+            self.cycle.keep_alive = False
 
     def on_body(self, body: bytes) -> None:
+        self._body_data += len(body)
+        self._body_pieces += 1
         if not self._refused:
             super().on_body(body)
+
+    def _unsupported_upgrade_warning(self) -> None:
+        pass  # an Upgrade is answered as HTTP (above); uvicorn's advice to install a library is not ours
 
     def on_message_complete(self) -> None:
         self._in_body = False
@@ -274,7 +344,12 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
         self._refused = True
         self._stop_read_timer()
         # `headers` is set at the start of a message: a fault in the request line comes first.
+        # The parser hands a field over only once the next one has begun: the language is
+        # also looked for in the raw head, so a fault in the field after it keeps it.
         parsed = list(self.headers or [])
+        found = _ACCEPT_LANGUAGE.search(bytes(self._head))
+        if found is not None and not any(name == b"accept-language" for name, _ in parsed):
+            parsed.append((b"accept-language", found.group(1).strip()))
         if self._in_body and self.cycle is not None:
             # The fault is in the body of the latest request: queued behind others, it never
             # runs; already running, its app is reading this body and learns of the end by
@@ -293,8 +368,12 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
 
     def _answer_refusal(self, problem: Problem, parsed: list[tuple[bytes, bytes]]) -> None:
         request_id = uuid.uuid4().hex  # asgi-correlation-id's form: the middleware never ran
+        instance = None
+        if getattr(self, "url", None):  # set at a message's start, not before
+            with contextlib.suppress(httptools.HttpParserInvalidURLError, UnicodeDecodeError):
+                instance = httptools.parse_url(self.url).path.decode("ascii")
         self.transport.write(
-            malformed_request_answer(parsed, self.server_state.default_headers, request_id, problem)
+            malformed_request_answer(parsed, self.server_state.default_headers, request_id, problem, instance)
         )
         # A lingering close, as nginx's: closed at once with bytes of the request still unread,
         # the socket sends a reset, which can destroy the answer before the client reads it.

@@ -299,3 +299,74 @@ def test_a_websocket_upgrade_is_answered_as_http(deployment: Deployment) -> None
     assert r.status_code == 401
     assert r.headers["content-type"] == PROBLEM_JSON
     assert r.headers["content-language"] == "kk"
+
+
+def test_trailers_and_pipelined_heads_are_bounded_like_a_head(deployment: Deployment) -> None:
+    # A chunked body's trailers were kept without bound: 600 MB grew a process to 800 MB.
+    deployment.intake.start()
+    url = deployment.intake.url
+    body = b'{"a": 1}'
+    chunked = (
+        b"POST /v1/persons HTTP/1.1\r\nHost: x\r\nAccept-Language: ru\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n" % len(body) + body + b"\r\n0\r\n"
+        + b"X-T: " + b"a" * 1000 + b"\r\n"
+    )  # fmt: skip
+    received = exchange(url, chunked + (b"X-T: " + b"a" * 1000 + b"\r\n") * 100)
+    assert statuses(received) == [431]
+    # A second head in the same read as the first is counted too.
+    pipelined = GET + b"Host: x\r\n\r\n" + GET + b"Host: x\r\nX-Pad: " + b"p" * 190_000 + b"\r\n\r\n"
+    assert statuses(exchange(url, pipelined)) == [200, 431]
+    assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+
+
+def test_an_upgrade_with_a_body_is_refused_and_one_without_is_answered_then_closed(
+    deployment: Deployment,
+) -> None:
+    # The parser stops at an upgrade head: a body behind it was lost (422 "missing"), and a
+    # request pipelined after it waited for the keep-alive timeout unanswered.
+    deployment.intake.start()
+    url = deployment.intake.url
+    field_worker = bearer(deployment.intake_keys[Role.field_worker])
+    body = json.dumps(child()).encode()
+    post = (
+        b"POST /v1/persons HTTP/1.1\r\nHost: x\r\nAccept-Language: kk\r\n"
+        b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+        b"HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\nAuthorization: "
+        + field_worker["Authorization"].encode()
+        + b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode()
+        + b"\r\n\r\n" + body
+    )  # fmt: skip
+    received = exchange(url, post)
+    assert statuses(received) == [400]
+    problem = json.loads(received.partition(b"\r\n\r\n")[2])
+    assert "Upgrade" in problem["detail"]
+    assert problem["instance"] == "/v1/persons"
+    started = time.monotonic()
+    get = GET + b"Host: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+    assert statuses(exchange(url, get + GET + b"Host: x\r\n\r\n")) == [200]
+    assert time.monotonic() - started < 3  # closed after the answer, not at the keep-alive timeout
+    case_worker = bearer(deployment.intake_keys[Role.case_worker])
+    assert httpx.get(f"{url}/v1/persons", headers=case_worker, timeout=5).json()["items"] == []
+
+
+def test_a_refusal_keeps_the_language_read_before_its_fault_and_varies_by_it(deployment: Deployment) -> None:
+    # The parser hands a field over once the next has begun: a fault in that next field's name
+    # lost the language.
+    deployment.intake.start()
+    answer = send_raw(deployment.intake.url, GET + b"Host: x\r\nAccept-Language: ru\r\nBad Name: 1\r\n\r\n")
+    assert_malformed(answer, "ru")
+    assert answer.headers["vary"] == "Accept-Language"
+    assert json.loads(answer.body)["instance"] == "/healthz"
+
+
+def test_a_connection_that_sends_nothing_is_closed_with_408(deployment: Deployment) -> None:
+    deployment.intake.env["INTAKE_CLIENT_READ_TIMEOUT_SECONDS"] = "1"
+    deployment.intake.start()
+    host, port = deployment.intake.url.removeprefix("http://").split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        received = b""
+        while chunk := s.recv(65536):
+            received += chunk
+    assert statuses(received) == [408]
+    assert time.monotonic() - started < 5
