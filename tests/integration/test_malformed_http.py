@@ -40,13 +40,7 @@ class Answer:
 
 def send_raw(url: str, data: bytes) -> Answer:
     """Send `data` as is and read the answer until the server closes the connection."""
-    host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as s:
-        s.sendall(data)
-        received = b""
-        while chunk := s.recv(65536):
-            received += chunk
-    head, _, body = received.partition(b"\r\n\r\n")
+    head, _, body = exchange(url, data).partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     headers = dict(line.split(": ", 1) for line in lines[1:])
     return Answer(int(lines[0].split(" ")[1]), {k.lower(): v for k, v in headers.items()}, body)
