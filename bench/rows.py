@@ -123,10 +123,10 @@ KeyDeriver = Callable[[str, str | None, str | None, str, str | None], NameKeys]
 
 
 @cache
-def _tokens(key: str, skeleton: str) -> list[tuple[str, str]]:
-    from intake_api.persons.names import search_tokens
+def _tokens(key: str, skeleton: str, backend: Backend) -> list[tuple[str, str]]:
+    from intake_api.persons.names import prefixes_stored, search_tokens
 
-    return search_tokens(key, skeleton)
+    return search_tokens(key, skeleton, prefixes=prefixes_stored(backend))
 
 
 @cache
@@ -231,9 +231,10 @@ def registration_rows(
     """The rows `POST /v1/persons` stores for `body` (a valid body; nothing is checked here).
 
     Person, names with derived keys, their search tokens as the service makes them
-    (`names.search_tokens`: word keys, their prefixes and skeletons, with the person's
-    `created_at`), the active document need with its outbox event (children and women), the
-    first status event, the audit event and the completed idempotency record, as `options` asks.
+    (`names.search_tokens`: word keys, their prefixes where the database stores them, and
+    skeletons, with the person's `created_at`), the active document need with its outbox event
+    (children and women), the first status event, the audit event and the completed idempotency
+    record, as `options` asks.
     """
     c = codec
     rows = into if into is not None else Rows()
@@ -266,7 +267,7 @@ def registration_rows(
         )  # fmt: skip
         t["person_name_token"].extend(
             (c.uuid(person_id), c.uuid(name_id), kind, token, c.ts(created_at))
-            for kind, token in _tokens(derived.key, derived.skeleton)
+            for kind, token in _tokens(derived.key, derived.skeleton, c.backend)
         )
     kind = NEEDED_DOCUMENT.get(body["category"])
     if kind is not None:

@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 
 from bench import rows as r
 from bench.databases import asyncpg_dsn
+from intake_api.persons.names import KIND_PREFIX, PREFIX_END, prefixes_stored
 from intake_api.persons.search import query_words, word_tokens
 
 
@@ -93,10 +94,14 @@ _SELECT_PERSON = (
 )
 
 
-def _list_sql(category: str | None, words: list[tuple[str, str]] | None, size: int) -> tuple[str, list[Any]]:
+def _list_sql(
+    category: str | None, words: list[tuple[str, str]] | None, size: int, *, ranges: bool = False
+) -> tuple[str, list[Any]]:
     """The list select with `?` placeholders, in the service's shape (`intake_api.persons.search`):
     the first word's tokens read in page order from the token index, each branch stopped after
     `size` persons, the other words probed per person (no ranking of the words, no set checks).
+    `ranges` (SQLite: whole words stored, `names.prefixes_stored`): a `pfx` token is read as the
+    range of the words it starts, and probed among the person's own tokens.
     Only fixed fragments are joined: every value is a placeholder.
     """
     if words is None:
@@ -108,19 +113,28 @@ def _list_sql(category: str | None, words: list[tuple[str, str]] | None, size: i
         "(SELECT u.person_id FROM person_name_token AS u WHERE u.kind = ? AND u.token = ?"
         " AND u.person_created_at = t.person_created_at AND u.person_id = t.person_id LIMIT 1) IS NOT NULL"
     )
+    probe_range = (
+        "(SELECT u.person_id FROM person_name_token AS u WHERE u.person_id = t.person_id"
+        " AND u.kind || '' = ? AND u.token || '' >= ? AND u.token || '' < ? LIMIT 1) IS NOT NULL"
+    )
+
+    def ranged(kind: str) -> bool:
+        return ranges and kind == KIND_PREFIX
+
     first, *others = words
     branches: list[str] = []
     args: list[Any] = []
     for kind, token in word_tokens(*first):
-        checks = ["t.kind = ?", "t.token = ?"]
-        branch_args: list[Any] = [kind, token]
+        checks = ["t.kind = ?", "t.token >= ? AND t.token < ?" if ranged(kind) else "t.token = ?"]
+        branch_args: list[Any] = [kind, token, token + PREFIX_END] if ranged(kind) else [kind, token]
         if category is not None:
             checks.append("person.category = ?")
             branch_args.append(category)
         for word in others:
             tokens = word_tokens(*word)
-            checks.append("(" + " OR ".join([probe] * len(tokens)) + ")")
-            branch_args += [value for pair in tokens for value in pair]
+            checks.append("(" + " OR ".join(probe_range if ranged(k) else probe for k, _t in tokens) + ")")
+            for k, t in tokens:
+                branch_args += [k, t, t + PREFIX_END] if ranged(k) else [k, t]
         branches.append(
             "SELECT * FROM (SELECT DISTINCT t.person_created_at AS at, t.person_id AS pid"  # noqa: S608
             " FROM person_name_token AS t JOIN person ON person.id = t.person_id"
@@ -334,7 +348,9 @@ def create_app() -> FastAPI:
 
     @app.get("/v1/persons")
     async def listing(category: str | None = None, q: str | None = None, limit: int = 50) -> Response:
-        sql, args = _list_sql(category, query_words(q) if q else None, limit + 1)
+        sql, args = _list_sql(
+            category, query_words(q) if q else None, limit + 1, ranges=not prefixes_stored(intake.backend)
+        )
         now = _now()
         async with intake.transaction() as tx:
             found = await tx.fetch(sql, *args)

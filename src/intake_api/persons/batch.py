@@ -274,11 +274,16 @@ async def _store_together(ctx: _Context, bulk: list[_Item], *, expired: set[str]
     """
     session, t = ctx.session, ctx.tables.idempotency_record
     prepared = []
+    prefixes = service.stores_prefixes(session)
     for entry in bulk:
         assert entry.operation_id is not None
         prepared.append(
             service.prepare_registration(
-                entry.body, entry.operation_id, service.body_fingerprint(entry.raw), ctx.principal
+                entry.body,
+                entry.operation_id,
+                service.body_fingerprint(entry.raw),
+                ctx.principal,
+                prefixes=prefixes,
             )
         )
     await service.store_registrations(session, ctx.tables, prepared, audit=ctx.audit)

@@ -33,6 +33,7 @@ from intake_api.persons.service import (
     build_name,
     choose_current,
     name_tokens,
+    stores_prefixes,
 )
 from intake_api.relatives import service as relatives_service
 
@@ -219,13 +220,13 @@ async def _replace_tokens(session: AsyncSession, person: Person, name: PersonNam
     # By person first: the token table is indexed on person_id, not on name_id.
     t = PersonNameToken
     await session.execute(delete(t).where(t.person_id == person.id, t.name_id == name.id))
-    session.add_all(name_tokens(person, name))
+    session.add_all(name_tokens(person, name, prefixes=stores_prefixes(session)))
 
 
 async def add_name(session: AsyncSession, person: Person, body: NameIn, *, audit: AuditTrail) -> PersonName:
     """Add a name (a child's Kazakh name arriving, an alias); earlier names are kept."""
     position = max((n.position for n in person.names), default=-1) + 1
-    name, tokens = build_name(person, position, body)
+    name, tokens = build_name(person, position, body, prefixes=stores_prefixes(session))
     person.names.append(name)
     await session.flush()  # the name row before its tokens (no ORM relationship orders them)
     session.add_all(tokens)
@@ -293,6 +294,7 @@ async def correct_name(
                 "patronymic": name.patronymic,
             }
         ),
+        prefixes=stores_prefixes(session),
     )
     name.latin, name.search_key, name.skeleton = corrected.latin, corrected.search_key, corrected.skeleton
     await _replace_tokens(session, person, name)

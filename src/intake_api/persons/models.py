@@ -102,7 +102,8 @@ class PersonNameToken(Base):
 
     `q` on the person list reads the persons having a token straight from the first index, in
     the list's `(created_at, id)` order, and stops after one page whatever the word's frequency
-    (`search`); the same index answers whether a given person has a token.
+    (`search`); the same index answers whether a given person has a token. SQLite stores whole
+    words only and reads a word's prefix as a range of that index (`names.prefixes_stored`).
     """
 
     __tablename__ = "person_name_token"
@@ -115,7 +116,8 @@ class PersonNameToken(Base):
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     name_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person_name.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(8))
-    """`key` (romanised word), `pfx` (its first 3, 4, ... letters) or `skel` (its skeleton)."""
+    """`key` (romanised word of 1-2 letters), `pfx` (a word of 3 letters or more, and on
+    PostgreSQL each of its first 3, 4, ... letters) or `skel` (its skeleton)."""
     token: Mapped[str] = mapped_column(String(100))
     person_created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     """The person's `created_at` (never changes), copied so the index gives the list's order."""

@@ -268,8 +268,10 @@ class NameKeys:
 KIND_KEY: Final = "key"
 """Token kind: a whole `search_key` word shorter than `MIN_PREFIX` letters (`li`)."""
 KIND_PREFIX: Final = "pfx"
-"""Token kind: the first `MIN_PREFIX` letters or more of a `search_key` word, the whole word
-included (`zhu`, `zhum`, ... `zhumabaeva`)."""
+"""Token kind: a `search_key` word of `MIN_PREFIX` letters or more, read as the start of the
+words it begins. Where `prefixes_stored`, each of its first `MIN_PREFIX` letters or more is a
+token too, the whole word included (`zhu`, `zhum`, ... `zhumabaeva`); elsewhere only the whole
+word, found by a range (`PREFIX_END`)."""
 KIND_SKELETON: Final = "skel"
 """Token kind: a word of `consonant_skeleton`."""
 MIN_PREFIX: Final = 3
@@ -277,9 +279,28 @@ MIN_PREFIX: Final = 3
 words match whole words only."""
 MAX_TOKEN: Final = 100
 """Longest token stored (the column's length); longer words are cut to it, in queries too."""
+PREFIX_END: Final = "{"
+"""Appended to a word, the end of the range of the tokens it starts: tokens are a-z and 0-9,
+and `{` follows `z` in the binary order, so `zhu <= token < zhu{` holds exactly for the tokens
+starting with `zhu`."""
 
 
-def search_tokens(key: str, skeleton: str) -> list[tuple[str, str]]:
+def prefixes_stored(dialect: str) -> bool:
+    """Whether a database of `dialect` (SQLAlchemy's name: `postgresql`, `sqlite`) stores each
+    prefix of a name word as a token of its own, or only the whole word.
+
+    PostgreSQL: every prefix, so that a search word is one exact range of the token index and
+    its persons come out in the list's order, a page at a time at a million persons (the `q`
+    target, bench/README.md §2). SQLite: whole words only, and a search word reads the range of
+    the words it starts, sorted. Each prefix row cost a SQLite create a random page of that index:
+    about 35 of a create's 78 pages of write-ahead log, and a fifth of its time, behind one
+    writer (bench/README.md §12). Sorting a prefix's persons costs a search far less on the
+    databases SQLite is for.
+    """
+    return dialect == "postgresql"
+
+
+def search_tokens(key: str, skeleton: str, *, prefixes: bool = True) -> list[tuple[str, str]]:
     """The searchable tokens of one name, each `(kind, token)` once, sorted.
 
     A word of `key` with `MIN_PREFIX` letters or more gives each of its prefixes from that
@@ -291,6 +312,8 @@ def search_tokens(key: str, skeleton: str) -> list[tuple[str, str]]:
     Args:
         key: a name's `search_key` (words of a-z and 0-9, separated by single spaces).
         skeleton: the same name's `consonant_skeleton`.
+        prefixes: False: a word of `MIN_PREFIX` letters or more gives itself only (`pfx`,
+            `aisha`), and a search finds the words it starts by a range (`prefixes_stored`).
 
     Returns:
         `(kind, token)` pairs of kinds `key`, `pfx` and `skel`, without repeats:
@@ -303,7 +326,9 @@ def search_tokens(key: str, skeleton: str) -> list[tuple[str, str]]:
         word = word[:MAX_TOKEN]
         if len(word) < MIN_PREFIX:
             found.add((KIND_KEY, word))
-        found.update((KIND_PREFIX, word[:end]) for end in range(MIN_PREFIX, len(word) + 1))
+            continue
+        starts = range(MIN_PREFIX, len(word) + 1) if prefixes else (len(word),)
+        found.update((KIND_PREFIX, word[:end]) for end in starts)
     found.update((KIND_SKELETON, s[:MAX_TOKEN]) for s in skeleton.split())
     return sorted(found)
 

@@ -7,6 +7,11 @@ the persons having a token come out of one index range already in the list's ord
 on those persons only ("blocking"): a page of one word costs about the same at a thousand
 persons and at a million, common or rare; with several words, at most about the driving word's
 rows (bench/README.md, "Findings" §2).
+
+Where a database stores whole words only (SQLite, `names.prefixes_stored`), a word of
+`MIN_PREFIX` letters or more reads the range of the stored words it starts (`PREFIX_END`), its
+persons sorted to the list's order, and a person is checked for it through the person's own
+tokens (bench/README.md, "Findings" §12).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    literal_column,
     or_,
     select,
     text,
@@ -45,7 +51,9 @@ from intake_api.persons.names import (
     KIND_SKELETON,
     MAX_TOKEN,
     MIN_PREFIX,
+    PREFIX_END,
     consonant_skeleton,
+    prefixes_stored,
     search_key,
 )
 
@@ -129,8 +137,16 @@ def word_tokens(key: str, skeleton: str) -> list[tuple[str, str]]:
     return Word(key, skeleton).tokens()
 
 
-def _token_of(t: Any, kind: str, token: str) -> ColumnElement[bool]:
+def _token_of(t: Any, kind: str, token: str, *, ranged: bool) -> ColumnElement[bool]:
+    if ranged and kind == KIND_PREFIX:
+        return and_(t.kind == kind, t.token >= token, t.token < token + PREFIX_END)
     return and_(t.kind == kind, t.token == token)
+
+
+def ranges_read(session: AsyncSession) -> bool:
+    """Whether a word's prefix is read as a range of whole words in `session`'s database (it
+    stores no prefixes: `names.prefixes_stored`)."""
+    return not prefixes_stored(session.get_bind().dialect.name)
 
 
 # The planner's statistics of `token` (ANALYZE; target 1000, migration intake_0007): the most
@@ -167,9 +183,15 @@ async def _capped_rows(session: AsyncSession, words: list[Word]) -> list[float]:
     """Token rows of each word, each token counted up to `WORD_COUNT_CAP` (a few short index
     ranges whatever the words); `inf` for a word with a token past the cap."""
     t = PersonNameToken
+    ranged = ranges_read(session)
     counts = [
         select(func.count())
-        .select_from(select(t.person_id).where(_token_of(t, kind, token)).limit(WORD_COUNT_CAP).subquery())
+        .select_from(
+            select(t.person_id)
+            .where(_token_of(t, kind, token, ranged=ranged))
+            .limit(WORD_COUNT_CAP)
+            .subquery()
+        )
         .scalar_subquery()
         for word in words
         for kind, token in word.tokens()
@@ -216,10 +238,13 @@ class Shape:
     """For each other word: checked as a set of its persons (else by a probe per person)."""
     after: bool
     """Whether the page starts after a cursor."""
+    ranged: tuple[bool, ...] = ()
+    """For each word: its first token (`pfx`) is read as the range of the words it starts
+    (`ranges_read`); empty where no word is."""
 
 
 def search_parameters(
-    words: list[Word], after: tuple[dt.datetime, uuid.UUID] | None, size: int
+    words: list[Word], after: tuple[dt.datetime, uuid.UUID] | None, size: int, *, ranges: bool = False
 ) -> tuple[Shape, dict[str, Any]]:
     """The shape of the statement finding a page of `size` persons having every word, and the
     values of its parameters.
@@ -228,25 +253,48 @@ def search_parameters(
         words: from `rank_words`, at least one, the driving word first.
         after: the cursor's `(created_at, id)`, or None for the first page.
         size: persons wanted (the page's limit plus one, to tell whether a next page exists).
+        ranges: the database stores whole words only (`ranges_read`): a `pfx` token is the
+            start of a range, which ends at `end_{word}` (`PREFIX_END`).
     """
     driver, *others = words
     values: dict[str, Any] = {"page_size": size}
+    ranged = []
     for i, word in enumerate(words):
-        for j, (kind, token) in enumerate(word.tokens()):
+        tokens = word.tokens()
+        for j, (kind, token) in enumerate(tokens):
             values[f"kind_{i}_{j}"] = kind
             values[f"token_{i}_{j}"] = token
+        ranged.append(ranges and tokens[0][0] == KIND_PREFIX)
+        if ranged[-1]:
+            values[f"end_{i}"] = tokens[0][1] + PREFIX_END
     if after is not None:
         values["after_at"], values["after_id"] = after
     shape = Shape(
         tokens=tuple(len(w.tokens()) for w in words),
         as_set=tuple(_checks(driver, w) for w in others),
         after=after is not None,
+        ranged=tuple(ranged) if any(ranged) else (),
     )
     return shape, values
 
 
-def _token_is(t: Any, word: int, token: int) -> ColumnElement[bool]:
+def _is_range(shape: Shape, word: int, token: int) -> bool:
+    return token == 0 and bool(shape.ranged) and shape.ranged[word]
+
+
+def _token_is(t: Any, word: int, token: int, ranged: bool = False) -> ColumnElement[bool]:
+    if ranged:
+        return and_(
+            t.kind == bindparam(f"kind_{word}_{token}"),
+            t.token >= bindparam(f"token_{word}_{token}"),
+            t.token < bindparam(f"end_{word}"),
+        )
     return and_(t.kind == bindparam(f"kind_{word}_{token}"), t.token == bindparam(f"token_{word}_{token}"))
+
+
+_NO_INDEX: Final[ColumnElement[str]] = literal_column("''")
+"""Appended to a column (`x || ''`), keeps SQLite from using an index for the term: SQLite,
+"The SQLite Query Optimizer Overview", disqualifying WHERE clause terms."""
 
 
 def _probe(
@@ -254,6 +302,7 @@ def _probe(
     person_id: InstrumentedAttribute[uuid.UUID],
     word: int,
     tokens: int,
+    ranged: bool = False,
 ) -> ColumnElement[bool]:
     """The person (`at`, `person_id` of a token row) has a token of word `word`: one exact
     probe of the index `(kind, token, person_created_at, person_id)` per token, read without
@@ -261,27 +310,39 @@ def _probe(
 
     Scalar subqueries with LIMIT 1 rather than EXISTS: PostgreSQL turns an EXISTS into a (hash)
     semi join that reads every token row of the word, the very scan the driving word avoids.
+
+    `ranged` (SQLite, `ranges_read`): the first token is the start of a range of words, which
+    no probe of that index can pin to one person; it is checked among the person's own tokens
+    (the index on `person_id`, a few dozen rows). `|| ''` keeps SQLite's planner off the token
+    index for it, which without statistics it would take for the likelier.
     """
     t = aliased(PersonNameToken)
+
+    def has(j: int) -> ColumnElement[bool]:
+        if ranged and j == 0:
+            return and_(
+                t.person_id == person_id,
+                t.kind.concat(_NO_INDEX) == bindparam(f"kind_{word}_0"),
+                t.token.concat(_NO_INDEX) >= bindparam(f"token_{word}_0"),
+                t.token.concat(_NO_INDEX) < bindparam(f"end_{word}"),
+            )
+        return and_(_token_is(t, word, j), t.person_created_at == at, t.person_id == person_id)
+
     return or_(
-        *(
-            select(t.person_id)
-            .where(_token_is(t, word, j), t.person_created_at == at, t.person_id == person_id)
-            .limit(1)
-            .scalar_subquery()
-            .is_not(None)
-            for j in range(tokens)
-        )
+        *(select(t.person_id).where(has(j)).limit(1).scalar_subquery().is_not(None) for j in range(tokens))
     )
 
 
-def _in_set(person_id: InstrumentedAttribute[uuid.UUID], word: int, tokens: int) -> ColumnElement[bool]:
+def _in_set(
+    person_id: InstrumentedAttribute[uuid.UUID], word: int, tokens: int, ranged: bool = False
+) -> ColumnElement[bool]:
     """The person is among those having a token of word `word`, a set read once for the whole
     statement (a CTE, so each branch of the driving word shares it): cheaper than a probe per
-    person when the word has few rows and the driving word's persons rarely have it too."""
+    person when the word has few rows and the driving word's persons rarely have it too.
+    `ranged`: the first token is the start of a range of words (`ranges_read`)."""
     t = aliased(PersonNameToken)
     # One index range per token, read without the table (an OR would visit the table's rows).
-    ranges = [select(t.person_id).where(_token_is(t, word, j)) for j in range(tokens)]
+    ranges = [select(t.person_id).where(_token_is(t, word, j, ranged and j == 0)) for j in range(tokens)]
     having = union_all(*ranges).cte(f"word_{word}")
     return person_id.in_(select(having.c.person_id))
 
@@ -304,7 +365,9 @@ def page_ids(
     `page_size` of their union (the first `page_size` distinct persons of the union are among
     the first `page_size` of some token's). So the work is about `page_size` matches per token
     of the driving word however common it is, and the planner never sees a reason to read
-    every match.
+    every match. A word read as a range (`Shape.ranged`, SQLite) has its persons sorted
+    instead: its branch reads every stored word it starts, a few thousand rows at most on the
+    databases SQLite serves.
 
     Args:
         shape: from `search_parameters`.
@@ -314,7 +377,9 @@ def page_ids(
     t = PersonNameToken
     size = bindparam("page_size", type_=Integer)
     checks = [
-        _in_set(t.person_id, i, n) if as_set else _probe(t.person_created_at, t.person_id, i, n)
+        _in_set(t.person_id, i, n, _is_range(shape, i, 0))
+        if as_set
+        else _probe(t.person_created_at, t.person_id, i, n, _is_range(shape, i, 0))
         for i, (n, as_set) in enumerate(zip(shape.tokens[1:], shape.as_set, strict=True), start=1)
     ]
     branches = []
@@ -322,7 +387,7 @@ def page_ids(
         branch = (
             select(t.person_created_at.label("at"), t.person_id.label("person_id"))
             .distinct()  # one person may have the token in several names
-            .where(_token_is(t, 0, j), *checks)
+            .where(_token_is(t, 0, j, _is_range(shape, 0, j)), *checks)
             .order_by(t.person_created_at, t.person_id)
             .limit(size)
         )

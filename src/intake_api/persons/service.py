@@ -29,7 +29,7 @@ from intake_api.operations import service as operation_service
 from intake_api.operations.models import Operation
 from intake_api.persons import rules
 from intake_api.persons.models import DocumentNeed, Person, PersonName, PersonNameToken, StatusEvent
-from intake_api.persons.names import derive_name_keys, search_tokens
+from intake_api.persons.names import derive_name_keys, prefixes_stored, search_tokens
 from intake_api.persons.schemas import NameIn, PersonCreate
 from intake_api.relations.models import HouseholdMember
 
@@ -83,12 +83,24 @@ def body_fingerprint(raw: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def stores_prefixes(session: AsyncSession) -> bool:
+    """`names.prefixes_stored` for the database `session` is bound to."""
+    return prefixes_stored(session.get_bind().dialect.name)
+
+
 def token_rows(
-    person_id: uuid.UUID, person_created_at: dt.datetime, name_id: uuid.UUID, search_key: str, skeleton: str
+    person_id: uuid.UUID,
+    person_created_at: dt.datetime,
+    name_id: uuid.UUID,
+    search_key: str,
+    skeleton: str,
+    *,
+    prefixes: bool,
 ) -> list[dict[str, Any]]:
     """The searchable words of a name as `person_name_token` rows (`names.search_tokens`:
-    romanised keys, their prefixes and consonant skeletons, once each), carrying the person's
-    `created_at` so that the search index returns them in page order."""
+    romanised keys, their prefixes where `prefixes` (`names.prefixes_stored`) and consonant
+    skeletons, once each), carrying the person's `created_at` so that the search index returns
+    them in page order."""
     return [
         {
             "person_id": person_id,
@@ -97,13 +109,15 @@ def token_rows(
             "token": token,
             "person_created_at": person_created_at,
         }
-        for kind, token in search_tokens(search_key, skeleton)
+        for kind, token in search_tokens(search_key, skeleton, prefixes=prefixes)
     ]
 
 
-def name_tokens(person: Person, name: PersonName) -> list[PersonNameToken]:
+def name_tokens(person: Person, name: PersonName, *, prefixes: bool) -> list[PersonNameToken]:
     """`token_rows` of a stored name, as ORM objects."""
-    rows = token_rows(person.id, person.created_at, name.id, name.search_key, name.skeleton)
+    rows = token_rows(
+        person.id, person.created_at, name.id, name.search_key, name.skeleton, prefixes=prefixes
+    )
     return [PersonNameToken(**row) for row in rows]
 
 
@@ -130,10 +144,13 @@ def name_row(person_id: uuid.UUID, position: int, name: NameIn) -> dict[str, Any
     }
 
 
-def build_name(person: Person, position: int, name: NameIn) -> tuple[PersonName, list[PersonNameToken]]:
-    """A stored name (ORM) with its derived Latin form, search key, skeleton and tokens."""
+def build_name(
+    person: Person, position: int, name: NameIn, *, prefixes: bool
+) -> tuple[PersonName, list[PersonNameToken]]:
+    """A stored name (ORM) with its derived Latin form, search key, skeleton and tokens
+    (`prefixes`: `names.prefixes_stored`)."""
     stored = PersonName(**name_row(person.id, position, name))
-    return stored, name_tokens(person, stored)
+    return stored, name_tokens(person, stored, prefixes=prefixes)
 
 
 def choose_current(names: Sequence[PersonName], marked: Sequence[bool]) -> None:
@@ -207,18 +224,28 @@ class Registration:
 
 
 def prepare_registration(
-    body: PersonCreate, operation_id: uuid.UUID | None, fingerprint: str, principal: Principal | None
+    body: PersonCreate,
+    operation_id: uuid.UUID | None,
+    fingerprint: str,
+    principal: Principal | None,
+    *,
+    prefixes: bool,
 ) -> Registration:
     """The rows of a registration: the person, its names and search words, the document need
     its category calls for with the outbox event announcing it, and its first status event.
-    No I/O. `operation_id` None: `register` reads it as it inserts the person row."""
+    No I/O. `operation_id` None: `register` reads it as it inserts the person row. `prefixes`:
+    whether the database stores word prefixes as tokens (`names.prefixes_stored`)."""
     person = _new_person(body, operation_id, fingerprint)
     person_id = person["id"]
     names = [
         SimpleNamespace(**name_row(person_id, position, name)) for position, name in enumerate(body.names)
     ]
     created_at = person["created_at"]
-    tokens = [t for n in names for t in token_rows(person_id, created_at, n.id, n.search_key, n.skeleton)]
+    tokens = [
+        t
+        for n in names
+        for t in token_rows(person_id, created_at, n.id, n.search_key, n.skeleton, prefixes=prefixes)
+    ]
     choose_current(cast(list[PersonName], names), [n.current for n in body.names])
     needs, events = [], []
     kind = rules.needed_document(body.category)
@@ -319,7 +346,9 @@ async def register(
         # Refused before any write; an unknown operation is named beside the other errors.
         operation_id = await operation_service.id_of(session, body.operation)
         raise ValidationFailed(errors=_with_operation(errors, operation_id))
-    registration = prepare_registration(body, None, fingerprint, audit.principal)
+    registration = prepare_registration(
+        body, None, fingerprint, audit.principal, prefixes=stores_prefixes(session)
+    )
     # The person row, unless its id or IIN is taken, and only then the rest: no SELECT before,
     # no savepoint around, and a concurrent registration of the same id waits for ours, then
     # finds it. On PostgreSQL all of it is one statement (`driver.insert_after`).
