@@ -4,10 +4,11 @@ more finds every word it starts, a shorter one whole words only."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import pytest
 
-from intake_api.persons.names import MAX_TOKEN, search_tokens
+from intake_api.persons.names import MAX_TOKEN, PREFIX_END, search_tokens
 from intake_api.persons.search import query_words, word_tokens
 
 ALPHABET = "09amz"
@@ -42,12 +43,28 @@ def test_words_shorter_than_three_letters_are_stored_whole() -> None:
     ]
 
 
-def test_a_query_word_finds_whole_words_and_from_three_letters_the_words_it_starts() -> None:
+def _finds_by_range(query_key: str, stored_key: str) -> bool:
+    """The query word matches the stored word as SQLite's search reads it (whole words stored,
+    `names.prefixes_stored`): its `pfx` token as the range [token, token + PREFIX_END) of the
+    stored words, other kinds exactly."""
+    stored = search_tokens(stored_key, "", prefixes=False)
+    for kind, token in word_tokens(query_key, ""):
+        if kind == "pfx" and any(k == kind and token <= t < token + PREFIX_END for k, t in stored):
+            return True
+        if kind != "pfx" and (kind, token) in stored:
+            return True
+    return False
+
+
+@pytest.mark.parametrize("finds", [_finds, _finds_by_range], ids=["prefixes", "ranges"])
+def test_a_query_word_finds_whole_words_and_from_three_letters_the_words_it_starts(
+    finds: Callable[[str, str], bool],
+) -> None:
     keys = ["".join(p) for n in range(1, 5) for p in itertools.product(ALPHABET, repeat=n)]
     for query in keys[:160]:
         for stored in keys:
             expected = stored == query or (len(query) >= 3 and stored.startswith(query))
-            assert _finds(query, stored) == expected, (query, stored)
+            assert finds(query, stored) == expected, (query, stored)
 
 
 @pytest.mark.parametrize(
