@@ -23,6 +23,10 @@ def _listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, int]:
     intake_port, docs_port = free_port(), free_port()
     env = {
@@ -41,6 +45,9 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, int]:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # As a background job of a script starts it (`make run &`, CI, nohup): SIGINT
+            # ignored. Ctrl-C and `kill -INT` must stop it all the same.
+            preexec_fn=_ignore_interrupts,
         )
     deadline = time.monotonic() + 120
     while READY not in output.read_text("utf-8", errors="replace") and process.poll() is None:

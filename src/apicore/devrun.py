@@ -61,13 +61,16 @@ def _write_keys(intake_keys: dict[str, str], docs_keys: dict[str, str]) -> None:
 
 def _stop_on_signals() -> None:
     """SIGTERM and SIGHUP (a `kill`, a closed terminal) stop both services as Ctrl-C does;
-    before, they ended `make run` and left both services running on their ports."""
+    before, they ended `make run` and left both services running on their ports. SIGINT too,
+    even where it came in ignored: a background job of a script (`make run &`, `nohup`) starts
+    with SIGINT ignored, and `kill -INT` then did nothing."""
 
     def interrupt(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
     signal.signal(signal.SIGHUP, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
 
 
 def main() -> int:

@@ -56,7 +56,13 @@ from intake_api.relatives.service import HostNotWilling, RelativeNotFound
 
 register_field_message("range_reversed", _l("The end of the range is before its start."))
 register_field_message("too_many_words", _l("At most {max} words: each must match a word of a name."))
-register_field_message("no_words", _l("Give at least one word of a name: letters or digits."))
+register_field_message(
+    "no_words",
+    _l(
+        "Give at least one word of a name to search: letters or digits. Signs that are not"
+        " searched on their own (ь, ъ, or ا and ع alone) do not make a word."
+    ),
+)
 
 router = APIRouter(prefix="/v1/persons", tags=["persons"], route_class=TransactionalRoute)
 

@@ -62,7 +62,9 @@ Q_DESCRIPTION: Final = (
     " split at spaces and punctuation; more are refused with 422) must match a word of one of the"
     " person's names, retired names included. A word of three"
     " letters or more (counted in Latin: `Жұ` is `zhu`) also finds the names it starts (`Жұм`"
-    " finds Жұмабаева); one or two letters find whole words only."
+    " finds Жұмабаева), and the name words with the same consonants, vowels left out as Arabic"
+    " script often writes them (`Айша` finds عائشة, `Ян` finds Иван: both `n`); one or two"
+    " letters find whole words only. Matches come in registration order, not by closeness."
 )
 """The OpenAPI description of the list's `q` parameter."""
 MAX_QUERY_WORDS: Final = 6

@@ -301,6 +301,21 @@ class TestSearchesWithoutAWord:
         assert r.status_code == 422, r.text
         assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [("q", "no_words")]
 
+    @pytest.mark.parametrize("q", ["ا", "ع", "عا", "ь"])
+    async def test_letters_never_searched_alone_are_422_saying_so(
+        self, kazakh_family: ServiceClient, q: str
+    ) -> None:
+        # They romanise to nothing; the answer must not claim that no letters were given.
+        r = await kazakh_family.http.get(
+            "/v1/persons",
+            params={"q": q},
+            headers={**kazakh_family.auth(Role.case_worker), "Accept-Language": "ru"},
+        )
+        assert r.status_code == 422, r.text
+        [error] = r.json()["errors"]
+        assert (error["field"], error["code"]) == ("q", "no_words")
+        assert "ь, ъ" in error["message"] and "отдельно" in error["message"], error
+
     async def test_a_variation_selector_inside_a_word_does_not_split_it(
         self, kazakh_family: ServiceClient
     ) -> None:
