@@ -40,6 +40,7 @@ from intake_api.persons import service, views
 from intake_api.persons.editing import FieldsNotEditable
 from intake_api.persons.models import Person
 from intake_api.persons.schemas import BatchItem, BatchResult, PersonCreate, PersonRead
+from intake_api.persons.search import stores_prefixes
 
 SINGLE_PATH = "/v1/persons"
 
@@ -274,7 +275,7 @@ async def _store_together(ctx: _Context, bulk: list[_Item], *, expired: set[str]
     """
     session, t = ctx.session, ctx.tables.idempotency_record
     prepared = []
-    prefixes = service.stores_prefixes(session)
+    prefixes = stores_prefixes(session)
     for entry in bulk:
         assert entry.operation_id is not None
         prepared.append(

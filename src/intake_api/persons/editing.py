@@ -26,6 +26,7 @@ from apicore.versioning import check_if_match
 from intake_api.persons import rules, service, status
 from intake_api.persons.models import DocumentNeed, Person, PersonName, PersonNameToken, StatusEvent
 from intake_api.persons.schemas import DocumentNeedChange, NameCorrection, NameIn, PersonPatch, StatusChange
+from intake_api.persons.search import stores_prefixes
 from intake_api.persons.service import (
     NEED_CANCELLED_TOPIC,
     IINTaken,
@@ -33,7 +34,6 @@ from intake_api.persons.service import (
     build_name,
     choose_current,
     name_tokens,
-    stores_prefixes,
 )
 from intake_api.relatives import service as relatives_service
 

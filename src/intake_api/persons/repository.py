@@ -115,7 +115,9 @@ async def page(
         words = await search.rank_words(session, filters.q)
         if not words:
             return [], None  # nothing searchable in the text, or a word nobody has
-        shape, values = search.search_parameters(words, after, limit + 1, ranges=search.ranges_read(session))
+        shape, values = search.search_parameters(
+            words, after, limit + 1, ranges=not search.stores_prefixes(session)
+        )
         if filters.narrows():
 
             def filtered(branch: Select[dt.datetime, uuid.UUID]) -> Select[dt.datetime, uuid.UUID]:

@@ -145,10 +145,10 @@ def _token_of(t: Any, kind: str, token: str, *, ranged: bool) -> ColumnElement[b
     return and_(t.kind == kind, t.token == token)
 
 
-def ranges_read(session: AsyncSession) -> bool:
-    """Whether a word's prefix is read as a range of whole words in `session`'s database (it
-    stores no prefixes: `names.prefixes_stored`)."""
-    return not prefixes_stored(session.get_bind().dialect.name)
+def stores_prefixes(session: AsyncSession) -> bool:
+    """`names.prefixes_stored` for the database `session` is bound to: where it does not, a
+    word's prefix is read as a range of whole words."""
+    return prefixes_stored(session.get_bind().dialect.name)
 
 
 # The planner's statistics of `token` (ANALYZE; target 1000, migration intake_0007): the most
@@ -185,7 +185,7 @@ async def _capped_rows(session: AsyncSession, words: list[Word]) -> list[float]:
     """Token rows of each word, each token counted up to `WORD_COUNT_CAP` (a few short index
     ranges whatever the words); `inf` for a word with a token past the cap."""
     t = PersonNameToken
-    ranged = ranges_read(session)
+    ranged = not stores_prefixes(session)
     counts = [
         select(func.count())
         .select_from(
@@ -242,7 +242,7 @@ class Shape:
     """Whether the page starts after a cursor."""
     ranged: tuple[bool, ...] = ()
     """For each word: its first token (`pfx`) is read as the range of the words it starts
-    (`ranges_read`); empty where no word is."""
+    (`stores_prefixes`); empty where no word is."""
 
 
 def search_parameters(
@@ -255,7 +255,7 @@ def search_parameters(
         words: from `rank_words`, at least one, the driving word first.
         after: the cursor's `(created_at, id)`, or None for the first page.
         size: persons wanted (the page's limit plus one, to tell whether a next page exists).
-        ranges: the database stores whole words only (`ranges_read`): a `pfx` token is the
+        ranges: the database stores whole words only (`stores_prefixes`): a `pfx` token is the
             start of a range, which ends at `end_{word}` (`PREFIX_END`).
     """
     driver, *others = words
@@ -313,7 +313,7 @@ def _probe(
     Scalar subqueries with LIMIT 1 rather than EXISTS: PostgreSQL turns an EXISTS into a (hash)
     semi join that reads every token row of the word, the very scan the driving word avoids.
 
-    `ranged` (SQLite, `ranges_read`): the first token is the start of a range of words, which
+    `ranged` (SQLite, `stores_prefixes`): the first token is the start of a range of words, which
     no probe of that index can pin to one person; it is checked among the person's own tokens
     (the index on `person_id`, a few dozen rows). `|| ''` keeps SQLite's planner off the token
     index for it, which without statistics it would take for the likelier.
@@ -341,7 +341,7 @@ def _in_set(
     """The person is among those having a token of word `word`, a set read once for the whole
     statement (a CTE, so each branch of the driving word shares it): cheaper than a probe per
     person when the word has few rows and the driving word's persons rarely have it too.
-    `ranged`: the first token is the start of a range of words (`ranges_read`)."""
+    `ranged`: the first token is the start of a range of words (`stores_prefixes`)."""
     t = aliased(PersonNameToken)
     # One index range per token, read without the table (an OR would visit the table's rows).
     ranges = [select(t.person_id).where(_token_is(t, word, j, ranged and j == 0)) for j in range(tokens)]

@@ -29,8 +29,9 @@ from intake_api.operations import service as operation_service
 from intake_api.operations.models import Operation
 from intake_api.persons import rules
 from intake_api.persons.models import DocumentNeed, Person, PersonName, PersonNameToken, StatusEvent
-from intake_api.persons.names import derive_name_keys, prefixes_stored, search_tokens
+from intake_api.persons.names import derive_name_keys, search_tokens
 from intake_api.persons.schemas import NameIn, PersonCreate
+from intake_api.persons.search import stores_prefixes
 from intake_api.relations.models import HouseholdMember
 
 NEED_TOPIC = "document_need.created"
@@ -81,11 +82,6 @@ def body_fingerprint(raw: Any) -> str:
     """SHA-256 of a registration body as parsed JSON (key order and spacing ignored)."""
     canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def stores_prefixes(session: AsyncSession) -> bool:
-    """`names.prefixes_stored` for the database `session` is bound to."""
-    return prefixes_stored(session.get_bind().dialect.name)
 
 
 def token_rows(
