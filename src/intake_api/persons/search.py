@@ -139,9 +139,15 @@ def word_tokens(key: str, skeleton: str) -> list[tuple[str, str]]:
     return Word(key, skeleton).tokens()
 
 
+def _starting(token: ColumnElement[str], start: Any, end: Any) -> ColumnElement[bool]:
+    """`token` is a stored word that `start` begins: `start <= token < end`, `end` being
+    `start + PREFIX_END` (a value or a bound parameter of it)."""
+    return and_(token >= start, token < end)
+
+
 def _token_of(t: Any, kind: str, token: str, *, ranged: bool) -> ColumnElement[bool]:
     if ranged and kind == KIND_PREFIX:
-        return and_(t.kind == kind, t.token >= token, t.token < token + PREFIX_END)
+        return and_(t.kind == kind, _starting(t.token, token, token + PREFIX_END))
     return and_(t.kind == kind, t.token == token)
 
 
@@ -288,8 +294,7 @@ def _token_is(t: Any, word: int, token: int, ranged: bool = False) -> ColumnElem
     if ranged:
         return and_(
             t.kind == bindparam(f"kind_{word}_{token}"),
-            t.token >= bindparam(f"token_{word}_{token}"),
-            t.token < bindparam(f"end_{word}"),
+            _starting(t.token, bindparam(f"token_{word}_{token}"), bindparam(f"end_{word}")),
         )
     return and_(t.kind == bindparam(f"kind_{word}_{token}"), t.token == bindparam(f"token_{word}_{token}"))
 
@@ -325,8 +330,7 @@ def _probe(
             return and_(
                 t.person_id == person_id,
                 t.kind.concat(_NO_INDEX) == bindparam(f"kind_{word}_0"),
-                t.token.concat(_NO_INDEX) >= bindparam(f"token_{word}_0"),
-                t.token.concat(_NO_INDEX) < bindparam(f"end_{word}"),
+                _starting(t.token.concat(_NO_INDEX), bindparam(f"token_{word}_0"), bindparam(f"end_{word}")),
             )
         return and_(_token_is(t, word, j), t.person_created_at == at, t.person_id == person_id)
 
