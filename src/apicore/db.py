@@ -28,9 +28,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.types import TypeDecorator
 
+from apicore.pool import FairQueuePool
 from apicore.writer_turn import WriterTurn
 
 _log = structlog.get_logger("apicore.db")
@@ -452,6 +452,8 @@ def create_engine(url: str, *, pool_size: int = 10, timeout: float | None = 30.0
     services answer with 503: a server or network that stops answering without closing the
     connection must not hold requests, and the pool's connections, for ever.
 
+    Both: connections are lent in the order requests asked for them (`apicore.pool`).
+
     Args:
         url: `sqlite+aiosqlite:///path` or `postgresql+asyncpg://...`.
         pool_size: PostgreSQL connections a process opens as it needs them and keeps; a
@@ -467,7 +469,7 @@ def create_engine(url: str, *, pool_size: int = 10, timeout: float | None = 30.0
         engine = create_async_engine(
             url,
             async_creator=_loop_creator(database or ":memory:"),
-            poolclass=AsyncAdaptedQueuePool,
+            poolclass=FairQueuePool,
             pool_size=1,
             max_overflow=0,
             pool_timeout=SQLITE_QUEUE_SECONDS,
@@ -496,6 +498,7 @@ def create_engine(url: str, *, pool_size: int = 10, timeout: float | None = 30.0
         return engine
     engine = create_async_engine(
         url,
+        poolclass=FairQueuePool,
         pool_size=pool_size,
         # Kept, never closed on return: an overflow connection closed as a burst ends has to be
         # reopened by the next one, and opening costs more than most requests (bench/README.md).
