@@ -559,12 +559,20 @@ class Database:
 
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    autocommit_sessions: async_sessionmaker[AsyncSession]
+    """Sessions whose connections run each statement in a transaction of its own (PostgreSQL's
+    AUTOCOMMIT; on SQLite the same as `sessions`), taken from the same pool when the first
+    statement needs one: the reads' (`apicore.transactions`)."""
 
     @classmethod
     def connect(cls, url: str, *, pool_size: int = 10, timeout: float | None = 30.0) -> Database:
         """Create the engine (no I/O happens until first use); see `create_engine`."""
         engine = create_engine(url, pool_size=pool_size, timeout=timeout)
-        return cls(engine=engine, sessions=create_sessionmaker(engine))
+        sessions = create_sessionmaker(engine)
+        if engine.dialect.name != "postgresql":
+            return cls(engine=engine, sessions=sessions, autocommit_sessions=sessions)
+        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")  # shares the pool
+        return cls(engine=engine, sessions=sessions, autocommit_sessions=create_sessionmaker(autocommit))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -360,17 +360,19 @@ class TestDatabaseDown:
     async def test_a_normal_endpoint_answers_503_not_500(self, intake: ServiceClient) -> None:
         from apicore.db import create_sessionmaker
 
-        original_engine, original_sessions = intake.db.engine, intake.db.sessions
+        db = intake.db
+        original = db.engine, db.sessions, db.autocommit_sessions
         # Port 1 on loopback: nothing listens, the connection is refused at once.
-        intake.db.engine = create_async_engine("postgresql+asyncpg://nobody:nothing@127.0.0.1:1/intake")
-        intake.db.sessions = create_sessionmaker(intake.db.engine)
+        db.engine = create_async_engine("postgresql+asyncpg://nobody:nothing@127.0.0.1:1/intake")
+        # A read takes its session from `autocommit_sessions` on PostgreSQL.
+        db.sessions = db.autocommit_sessions = create_sessionmaker(db.engine)
         try:
             r = await intake.http.get(
                 "/v1/operations", headers={**intake.auth(Role.case_worker), "Accept-Language": "ru"}
             )
         finally:
-            await intake.db.engine.dispose()
-            intake.db.engine, intake.db.sessions = original_engine, original_sessions
+            await db.engine.dispose()
+            db.engine, db.sessions, db.autocommit_sessions = original
         assert r.status_code == 503
         assert r.headers["retry-after"].isdigit()
         assert r.headers["content-language"] == "ru"

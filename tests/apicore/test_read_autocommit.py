@@ -5,9 +5,10 @@ back to transactions for the next write."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -23,10 +24,11 @@ pytestmark = [
 ]
 
 
-@contextmanager
-def queries_sent(intake: ServiceClient) -> Iterator[list[str]]:
+@asynccontextmanager
+async def queries_sent(intake: ServiceClient) -> AsyncIterator[list[str]]:
     """Every query asyncpg sends for the intake app inside the block, BEGIN and COMMIT included
-    (asyncpg's query loggers see what SQLAlchemy's cursor events do not)."""
+    (asyncpg's query loggers see what SQLAlchemy's cursor events do not). asyncpg calls its
+    loggers with `loop.call_soon`: the block's end lets the loop run them before it returns."""
     sent: list[str] = []
 
     def log(record: Any) -> None:
@@ -42,6 +44,7 @@ def queries_sent(intake: ServiceClient) -> Iterator[list[str]]:
     event.listen(engine, "checkout", attach)
     try:
         yield sent
+        await asyncio.sleep(0)
     finally:
         event.remove(engine, "checkout", attach)
 
@@ -58,7 +61,7 @@ async def test_a_read_sends_its_select_and_audit_insert_without_a_transaction(in
     audit = intake.app.state.ctx.tables.audit_event if intake.app else None
     assert audit is not None
 
-    with queries_sent(intake) as sent:
+    async with queries_sent(intake) as sent:
         read = await intake.http.get(f"/v1/persons/{person_id}", headers=intake.auth(Role.case_worker))
     assert read.status_code == 200, read.text
     verbs = _verbs(sent)
@@ -108,12 +111,13 @@ async def test_a_write_after_a_read_is_one_transaction_again(intake: ServiceClie
     first = await post_person(intake, fixture_body("ru", 0))
     assert first.status_code == 201, first.text
 
-    with queries_sent(intake) as sent:
+    async with queries_sent(intake) as sent:
         for _ in range(3):
             r = await intake.http.get(
                 f"/v1/persons/{first.json()['id']}", headers=intake.auth(Role.case_worker)
             )
             assert r.status_code == 200
+        await asyncio.sleep(0)  # the reads' queries are logged (`queries_sent`) before the clear
         sent.clear()
         second = await post_person(intake, fixture_body("ru", 1))
     assert second.status_code == 201, second.text
