@@ -14,6 +14,7 @@ import httpx
 import structlog
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import inspect, text
 from starlette.responses import Response
@@ -112,6 +113,20 @@ async def _schema_revision(db: Database) -> str | None:
         return (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
 
 
+NO_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+    "auto_configure": False,
+}
+"""FastAPI's own OpenTelemetry (on by default since 0.142) is off, and stays off whatever the
+environment says (`FASTAPI_OTEL_AUTO_CONFIGURE`). Its logs carry validation failures with the
+input values and exceptions with their messages (SQLAlchemy puts statement parameters there):
+names and IINs of children, sent to whatever collector is configured. Metrics are ours
+(`/metrics`, Prometheus), and the request id ties log lines together."""
+
+
 def create_service_app(
     *,
     service: str,
@@ -200,6 +215,7 @@ def create_service_app(
         docs_url=None,
         redoc_url=None,
         openapi_tags=openapi_tags,
+        telemetry=NO_TELEMETRY,
     )
     app.state.metrics = metrics
     install_problem_handlers(app)
