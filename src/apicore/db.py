@@ -30,10 +30,14 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
+from apicore.logs import Throttle
 from apicore.pool import FairQueuePool
 from apicore.writer_turn import WriterTurn
 
 _log = structlog.get_logger("apicore.db")
+_checkpoint_failures = Throttle(seconds=10.0)
+"""A checkpoint that keeps failing (a read-only file, a full disk) fails at every tick while
+writes go on: its line at most every 10 s, with a count, as the outages' lines."""
 
 # Stable constraint names, so that Alembic migrations can drop and alter them on both databases.
 NAMING_CONVENTION = {
@@ -414,7 +418,7 @@ async def checkpoint_wal(path: Path, *, every: float = WAL_CHECKPOINT_SECONDS) -
                 seen = None  # another process is checkpointing: try again at the next tick
                 continue
             name = getattr(error, "sqlite_errorname", type(error).__name__)
-            _log.warning("sqlite.checkpoint_failed", error=name)
+            _checkpoint_failures(_log.warning, "sqlite.checkpoint_failed", error=name)
 
 
 def _restart_wal(connection: sqlite3.Connection, database: str) -> None:
@@ -428,7 +432,7 @@ def _restart_wal(connection: sqlite3.Connection, database: str) -> None:
         connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
     except sqlite3.Error as error:
         name = getattr(error, "sqlite_errorname", type(error).__name__)
-        _log.warning("sqlite.checkpoint_failed", error=name)
+        _checkpoint_failures(_log.warning, "sqlite.checkpoint_failed", error=name)
 
 
 def is_sqlite(url: str) -> bool:

@@ -514,6 +514,9 @@ async def _busy_handler(request: Request, exc: Exception) -> Response:
 # asyncpg's errors reach SQLAlchemy as a plain DBAPIError, not an OperationalError.
 _UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
 _DISK_FULL_SQLSTATE = "53100"
+# A SQLite file that is damaged or not a database at all (SQLITE_CORRUPT, SQLITE_NOTADB): not the
+# request's fault, and no request can mend it; the operator restores it (README, backups).
+_SQLITE_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
 def database_problem(exc: DBAPIError) -> Problem | None:
@@ -523,8 +526,8 @@ def database_problem(exc: DBAPIError) -> Problem | None:
         `StorageFull` when the database has no room for a write (SQLite `SQLITE_FULL`,
         PostgreSQL 53100), `DatabaseBusy` when another process kept SQLite's lock too long
         (`SQLITE_BUSY`, `SQLITE_LOCKED`), `DatabaseUnavailable` when it cannot be reached or is going away
-        (a lost connection, a server shutting down or starting up), None for anything else
-        (a bug, answered as a 500).
+        (a lost connection, a server shutting down or starting up) or its SQLite file is damaged
+        (`SQLITE_CORRUPT`, `SQLITE_NOTADB`), None for anything else (a bug, answered as a 500).
     """
     orig = exc.orig
     sqlstate = str(getattr(orig, "sqlstate", None) or "")
@@ -535,6 +538,8 @@ def database_problem(exc: DBAPIError) -> Problem | None:
         return StorageFull()
     if lock_held_elsewhere(orig):
         return DatabaseBusy()
+    if isinstance(sqlite_code, int) and sqlite_code & 0xFF in _SQLITE_DAMAGED:
+        return DatabaseUnavailable()
     if (
         isinstance(exc, OperationalError | InterfaceError)
         or exc.connection_invalidated
@@ -550,8 +555,11 @@ async def _database_error_handler(request: Request, exc: Exception) -> Response:
     if problem is None:
         raise exc  # not an outage: the middleware logs it and answers 500
     error = type(exc.orig).__name__
+    code = getattr(exc.orig, "sqlite_errorcode", None)
     if isinstance(problem, StorageFull):
         _outages(log.error, "database.storage_full", error=error)
+    elif isinstance(code, int) and code & 0xFF in _SQLITE_DAMAGED:
+        _outages(log.error, "database.damaged", error=getattr(exc.orig, "sqlite_errorname", error))
     elif isinstance(problem, DatabaseBusy):
         _outages(log.warning, "database.busy", error=error)
     else:

@@ -7,6 +7,7 @@ The drills in `tests/drills/` meet the same errors from real servers and disks.
 
 from __future__ import annotations
 
+import json
 import socket
 import sqlite3
 import tempfile
@@ -75,7 +76,24 @@ def _sqlite_disk_full() -> DBAPIError:
     return _sqlite_error([(conn, s) for s in statements], "the page limit")
 
 
+def _sqlite_not_a_database() -> DBAPIError:
+    """A real SQLITE_NOTADB: a file whose header is not SQLite's (overwritten, or another file)."""
+    path = Path(tempfile.mkdtemp()) / "damaged.db"
+    path.write_bytes(b"GARBAGE!" * 512)
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("SELECT * FROM sqlite_master")
+    except sqlite3.DatabaseError as exc:
+        wrapped = DBAPIError.instance("SELECT", None, exc, sqlite3.Error)
+        assert isinstance(wrapped, DBAPIError)
+        return wrapped
+    finally:
+        conn.close()
+    raise AssertionError("SQLite read a file of garbage")
+
+
 ERRORS: dict[str, Callable[[], DBAPIError]] = {
+    "sqlite_not_a_database": _sqlite_not_a_database,
     "admin_shutdown": lambda: _from_asyncpg(asyncpg.AdminShutdownError("terminating connection")),
     "starting_up": lambda: _from_asyncpg(asyncpg.CannotConnectNowError("the database system is starting up")),
     "too_many_connections": lambda: _from_asyncpg(asyncpg.TooManyConnectionsError("too many clients")),
@@ -96,6 +114,9 @@ class TestDatabaseProblem:
     @pytest.mark.parametrize("name", ["postgres_disk_full", "sqlite_disk_full"])
     def test_no_room_is_storage_full(self, name: str) -> None:
         assert isinstance(database_problem(ERRORS[name]()), StorageFull)
+
+    def test_a_damaged_sqlite_file_is_unavailable_not_a_bug(self) -> None:
+        assert isinstance(database_problem(ERRORS["sqlite_not_a_database"]()), DatabaseUnavailable)
 
     def test_a_lock_kept_by_another_process_is_busy_not_unreachable(self) -> None:
         assert isinstance(database_problem(ERRORS["sqlite_locked"]()), DatabaseBusy)
@@ -258,3 +279,31 @@ class TestOutageLogs:
             ("database.storage_full", "error"),
             ("database.busy", "warning"),
         ]
+
+
+class TestDamagedDatabase:
+    async def test_a_request_on_a_damaged_sqlite_file_is_503_not_500(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        from tests.conftest import intake_test_app
+
+        damaged = tmp_path / "intake.db"
+        damaged.write_bytes(b"GARBAGE!" * 512)  # a file overwritten, or not a database at all
+        application = intake_test_app(f"sqlite+aiosqlite:///{damaged}")
+        async with LifespanManager(application) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                r = await http.get(
+                    "/v1/persons/00000000-0000-4000-8000-000000000000",
+                    headers={"Authorization": "Bearer rk_not_checked_yet", "Accept-Language": "kk"},
+                )
+        assert r.status_code == 503, r.text
+        assert r.headers["content-type"] == PROBLEM_JSON
+        assert r.json()["type"].endswith(":database-unavailable")
+        # The operator's line names SQLite's error, at error level (not a transient outage).
+        damaged_lines = [
+            json.loads(line) for line in capsys.readouterr().err.splitlines() if "database.damaged" in line
+        ]
+        assert damaged_lines
+        assert damaged_lines[0]["error"] == "SQLITE_NOTADB"
+        assert damaged_lines[0]["level"] == "error"

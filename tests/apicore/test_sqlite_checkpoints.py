@@ -21,6 +21,7 @@ from tests.conftest import intake_test_app
 
 from apicore import db as db_module
 from apicore.db import Database, checkpoint_wal, sqlite_file
+from apicore.logs import Throttle
 
 METADATA = MetaData()
 BLOBS = Table("blob", METADATA, Column("id", Integer, primary_key=True), Column("data", LargeBinary))
@@ -110,7 +111,11 @@ async def test_the_background_task_copies_the_wal_while_the_writer_stays_open(tm
         assert not task.done()
 
 
-async def test_a_missing_database_is_not_created_and_the_task_goes_on(tmp_path: Path) -> None:
+async def test_a_missing_database_is_not_created_and_the_task_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A throttle of its own: another test's failure within 10 s would hold this line back.
+    monkeypatch.setattr(db_module, "_checkpoint_failures", Throttle(seconds=10.0))
     path = tmp_path / "not-migrated-yet.db"
     with pytest.raises(sqlite3.OperationalError):
         db_module._checkpoint_once(path)
@@ -252,3 +257,31 @@ async def test_a_checkpoint_pass_leaves_the_writers_locks_alone(tmp_path: Path) 
         out = run.stdout
         assert out.strip() == "2"
         assert path.with_name(path.name + "-wal").exists()
+
+
+async def test_a_checkpoint_that_keeps_failing_is_logged_once_per_10_seconds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A file made read-only (or a full disk) under steady writes: every tick finds a changed WAL
+    # and fails again. One line, then the count of those held back (apicore.logs.Throttle).
+    path = tmp_path / "stuck.db"
+    wal = path.with_name(path.name + "-wal")
+    wal.write_bytes(b"")
+
+    def failing(_path: Path) -> bool:
+        wal.write_bytes(wal.read_bytes() + b"x")  # the writer went on meanwhile
+        error = sqlite3.OperationalError("attempt to write a readonly database")
+        error.sqlite_errorname = "SQLITE_READONLY"
+        raise error
+
+    monkeypatch.setattr(db_module, "_checkpoint_once", failing)
+    monkeypatch.setattr(db_module, "_checkpoint_failures", Throttle(seconds=10.0))
+    with capture_logs() as logs:
+        task = asyncio.create_task(checkpoint_wal(path, every=0.01))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    failed = [line for line in logs if line["event"] == "sqlite.checkpoint_failed"]
+    assert len(failed) == 1, failed
+    assert failed[0]["error"] == "SQLITE_READONLY"
