@@ -17,6 +17,8 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.responses import Response
 
 from apicore import migrations
@@ -30,7 +32,14 @@ from apicore.middleware import HTTPMetrics, ServiceMiddleware
 from apicore.openapi import install_openapi
 from apicore.outbox import Dispatcher, OutboxTopic
 from apicore.outbox_admin import outbox_router
-from apicore.problems import DatabaseUnavailable, install_problem_handlers, problem_responses
+from apicore.problems import (
+    DatabaseBusy,
+    DatabaseUnavailable,
+    Problem,
+    database_problem,
+    install_problem_handlers,
+    problem_responses,
+)
 from apicore.requestids import REQUEST_ID_HEADER, is_plausible_request_id
 from apicore.settings import ServiceSettings
 from apicore.tables import PlatformTables
@@ -236,6 +245,20 @@ def create_service_app(
     return app
 
 
+def _readiness_problem(exc: Exception, db: Database) -> Problem:
+    """What `/readyz` answers when the database did not: the API's own problem for a database
+    error (`database_problem`); on SQLite, no answer within the 2 s is the one connection or the
+    write lock held (`DatabaseBusy`: the file is there, a newcomer trial was told "cannot be
+    reached" while the `sqlite3` shell held the lock); otherwise `DatabaseUnavailable`."""
+    if isinstance(exc, DBAPIError):
+        found = database_problem(exc)
+        if found is not None:
+            return found
+    if isinstance(exc, TimeoutError | PoolTimeout) and db.engine.dialect.name == "sqlite":
+        return DatabaseBusy()
+    return DatabaseUnavailable()
+
+
 def _operations_router(metrics: HTTPMetrics, expected: str | None) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
@@ -247,7 +270,7 @@ def _operations_router(metrics: HTTPMetrics, expected: str | None) -> APIRouter:
     @router.get(
         "/readyz",
         summary="Readiness: the database answers",
-        responses=problem_responses(DatabaseUnavailable),
+        responses=problem_responses(DatabaseUnavailable, DatabaseBusy),
     )
     async def readyz(request: Request) -> dict[str, str]:
         """200 when the database answers within 2 s and is migrated to what this version of
@@ -260,8 +283,12 @@ def _operations_router(metrics: HTTPMetrics, expected: str | None) -> APIRouter:
                         await conn.execute(text("SELECT 1"))
                 found = None if expected is None else await _schema_revision(db)
         except Exception as exc:
-            log.warning("readyz.database_unreachable", error=type(exc).__name__)
-            raise DatabaseUnavailable from exc
+            problem = _readiness_problem(exc, db)
+            event = (
+                "readyz.database_busy" if isinstance(problem, DatabaseBusy) else "readyz.database_unreachable"
+            )
+            log.warning(event, error=type(exc).__name__)
+            raise problem from exc
         if found != expected:
             # Reachable but not migrated to what this code needs: `<service> migrate`.
             log.warning("readyz.schema_not_current", expected=expected, found=found)

@@ -307,3 +307,25 @@ class TestDamagedDatabase:
         assert damaged_lines
         assert damaged_lines[0]["error"] == "SQLITE_NOTADB"
         assert damaged_lines[0]["level"] == "error"
+
+
+class TestReadiness:
+    async def test_readyz_says_busy_while_sqlites_one_connection_is_held(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        from tests.conftest import intake_test_app
+
+        application = intake_test_app(f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}")
+        async with LifespanManager(application) as manager:
+            db = application.state.ctx.db
+            held = await db.engine.connect()  # as a writer waiting for another process's lock
+            try:
+                transport = httpx.ASGITransport(app=manager.app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                    r = await http.get("/readyz", headers={"Accept-Language": "ru"})
+            finally:
+                await held.close()
+        assert r.status_code == 503, r.text
+        assert r.json()["type"].endswith(":database-busy")
+        assert r.headers["content-language"] == "ru"
+        assert "readyz.database_busy" in capsys.readouterr().err
