@@ -81,3 +81,29 @@ def test_stopping_make_run_stops_both_services(tmp_path: Path, stop: signal.Sign
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        found.extend(int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split())
+    return found
+
+
+def test_a_service_that_dies_is_named_and_the_other_stopped(tmp_path: Path) -> None:
+    process, _intake_port, docs_port = _start(tmp_path)
+    try:
+        docs, intake = _children(process.pid)[:2]  # started in this order (apicore.devrun)
+        os.kill(intake, signal.SIGKILL)
+        assert process.wait(timeout=30) == 1
+        log = (tmp_path / "make-run.log").read_text("utf-8", errors="replace")
+        assert "intake_api stopped (killed by SIGKILL): stopping the other service too." in log
+        deadline = time.monotonic() + 10
+        while _listening(docs_port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _listening(docs_port), "docs_service outlived intake_api"
+        assert docs != intake
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)

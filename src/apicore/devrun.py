@@ -131,10 +131,27 @@ def main() -> int:
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
     except KeyboardInterrupt:
-        pass
-    finally:
         _stop(processes)
-    return max((p.returncode or 0) for p in processes)
+        return max((p.returncode or 0) for p in processes)
+    # A service stopped on its own: say which and how before stopping the other, whose log
+    # lines would otherwise be the last words (a newcomer trial saw `make run` end silently).
+    name, ended = next(
+        (n, p) for n, p in zip(("docs_service", "intake_api"), processes, strict=True) if p.poll() is not None
+    )
+    print(  # noqa: T201
+        f"{name} stopped ({_how(ended.returncode)}): stopping the other service too.",
+        file=sys.stderr,
+        flush=True,
+    )
+    _stop(processes)
+    return 1
+
+
+def _how(returncode: int) -> str:
+    """`exit status N`, or `killed by SIGKILL` for a process ended by a signal."""
+    if returncode < 0:
+        return f"killed by {signal.Signals(-returncode).name}"
+    return f"exit status {returncode}"
 
 
 def _wait_healthy(processes: list[subprocess.Popen[bytes]], ports: list[int]) -> bool:
