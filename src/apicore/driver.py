@@ -143,19 +143,14 @@ async def _connection(session: AsyncSession) -> tuple[AsyncConnection, Any]:
         and not held[1].invalidated
     ):
         return held[1], held[2]
-    return await session.run_sync(_hold, None)
+    return await session.run_sync(_hold)
 
 
-def _hold(sync_session: Session, execution_options: dict[str, Any] | None) -> tuple[AsyncConnection, Any]:
+def _hold(sync_session: Session) -> tuple[AsyncConnection, Any]:
     """`_connection`'s work in one pass through SQLAlchemy's greenlet: the session's connection
-    (with `execution_options`), its DBAPI connection, both kept in `session.info`. Each
-    `await` of an AsyncSession method is a greenlet of its own, about 15 µs of CPU
-    (bench/README.md, finding 13)."""
-    sync_connection = (
-        sync_session.connection(execution_options=execution_options)
-        if execution_options
-        else sync_session.connection()
-    )
+    and its DBAPI connection, both kept in `session.info`. Each `await` of an AsyncSession
+    method is a greenlet of its own, about 15 µs of CPU (bench/README.md, finding 13)."""
+    sync_connection = sync_session.connection()
     # What `AsyncSession.connection()` returns for the same connection.
     connection = AsyncConnection._retrieve_proxy_for_target(sync_connection)
     fairy = sync_connection.connection
