@@ -145,6 +145,8 @@ class ServiceCLI:
                 # No WebSocket route exists: an `Upgrade` is ignored (RFC 9110, 7.8) and the
                 # request answered as HTTP, not refused with uvicorn's bare text 403.
                 ws="none",
+                # uvloop, taking every waiting connection at once (`apicore.eventloop`).
+                loop="apicore.eventloop:new_event_loop",
             )
             return 0
         if args.command == "dispatch":
