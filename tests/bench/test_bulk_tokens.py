@@ -1,5 +1,5 @@
 """The bulk loader writes the search tokens the service would write, on both databases (SQLite:
-rows built in Python, `bench/rows.py`; PostgreSQL: one INSERT ... SELECT, `TOKENS_SQL`).
+rows built in Python, `bench/rows.py`; PostgreSQL: an INSERT ... SELECT of each chunk's names, `TOKENS_SQL`).
 
 Synchronous on purpose: the loader runs its own event loop.
 """
@@ -48,8 +48,9 @@ def _add_operation(url: str) -> None:
 def test_loaded_tokens_are_the_services(intake_db_url: str) -> None:
     url = intake_db_url
     _add_operation(url)
-    # Two steps, as the growth run loads: the second must not touch the first's tokens.
-    first, _ = load_persons(url, 40, seed=3, start_index=0, total=80, status_events=False)
+    # Two steps, as the growth run loads: the second must not touch the first's tokens. The
+    # first in chunks of 15, whose tokens are written while the next chunk is made.
+    first, _ = load_persons(url, 40, seed=3, start_index=0, total=80, status_events=False, chunk=15)
     second, _ = load_persons(url, 40, seed=4, start_index=40, total=80, status_events=False)
     names = asyncio.run(
         _run(
