@@ -30,6 +30,11 @@ from apicore.tables import PlatformTables
 
 ExtraCommand = Callable[[ServiceSettings, argparse.Namespace], int]
 
+GRACEFUL_SHUTDOWN_SECONDS = 8
+"""After SIGTERM, how long `serve` waits for requests in flight and open connections before it
+cancels them and stops: under `make run`'s 10 s, and under `docker stop`'s and Kubernetes'
+default grace (10 and 30 s), which end in SIGKILL."""
+
 
 def _key_name(value: str) -> str:
     """A key's name: 1–100 visible characters (who holds it: a person, a system)."""
@@ -147,6 +152,9 @@ class ServiceCLI:
                 ws="none",
                 # uvloop, taking every waiting connection at once (`apicore.eventloop`).
                 loop="apicore.eventloop:new_event_loop",
+                # On SIGTERM, requests in flight get this long; then they are cancelled (their
+                # transactions roll back). A client stalled in mid-body held the process 60 s.
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
             )
             return 0
         if args.command == "dispatch":

@@ -154,7 +154,14 @@ def listening_sockets(host: str | None, port: int | None, backlog: int) -> list[
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            sock.bind(address)
+            try:
+                sock.bind(address)
+            except OSError as error:
+                # The address in the message, as asyncio's and uvloop's servers say it.
+                reason = (error.strerror or str(error)).lower()
+                raise OSError(
+                    error.errno, f"error while attempting to bind on address {address!r}: {reason}"
+                ) from None
             sock.listen(backlog)
     except OSError:
         for sock in opened:

@@ -7,6 +7,7 @@ unexpected, as `application/problem+json` in the language the request negotiated
 
 from __future__ import annotations
 
+import errno
 import json
 import socket
 import sqlite3
@@ -503,6 +504,20 @@ async def _unreachable_handler(request: Request, exc: Exception) -> Response:
     return DatabaseUnavailable().to_response(_instance(request))
 
 
+_OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE})
+
+
+async def _os_error_handler(request: Request, exc: Exception) -> Response:
+    # The process (EMFILE) or the system (ENFILE) has no file descriptor left for a database
+    # connection: an overload the client may retry (a newcomer trial got 500s under
+    # `ulimit -n 64`). Any other OSError is a bug, answered 500 by the middleware.
+    code = getattr(exc, "errno", None)
+    if code not in _OUT_OF_DESCRIPTORS:
+        raise exc
+    _outages(log.warning, "process.out_of_descriptors", error=errno.errorcode.get(code or 0, "?"))
+    return DatabaseBusy().to_response(_instance(request))
+
+
 async def _busy_handler(request: Request, exc: Exception) -> Response:
     # No connection came free, or a statement got no answer, in time: a 503 the client may retry.
     _outages(log.warning, "database.busy", error=type(exc).__name__)
@@ -583,6 +598,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     # both unwrapped while it connects.
     for unreachable in UNREACHABLE_ERRORS:
         app.add_exception_handler(unreachable, _unreachable_handler)
+    # Out of file descriptors while opening a connection (`_os_error_handler`); the handlers
+    # above and below are for subclasses of OSError and take precedence.
+    app.add_exception_handler(OSError, _os_error_handler)
     # SQLAlchemy's pool timeout (`sqlalchemy.exc.TimeoutError`): every connection stayed in use
     # for 30 s (SQLite: its one connection for 5 s), e.g. waiting on another process's lock
     # while requests queue behind it. The built-in TimeoutError: a PostgreSQL statement or connection attempt

@@ -7,6 +7,7 @@ The drills in `tests/drills/` meet the same errors from real servers and disks.
 
 from __future__ import annotations
 
+import errno
 import socket
 import sqlite3
 import tempfile
@@ -145,6 +146,15 @@ def _raising_router() -> APIRouter:
     async def refused() -> None:
         raise ConnectionRefusedError(111, "Connect call failed")
 
+    @router.get("/out-of-descriptors")
+    async def out_of_descriptors() -> None:
+        # What asyncpg's connect raises when the process has no descriptor left (`ulimit -n`).
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    @router.get("/other-os-error")
+    async def other_os_error() -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
     @router.get("/statement-timeout")
     async def statement_timeout() -> None:
         # What asyncpg raises when a statement went unanswered for its `command_timeout`.
@@ -232,6 +242,20 @@ class TestAnswers:
             StorageFull.detail.render(lang),
         )
         assert body["title"] != StorageFull.title.render("en")
+
+    @pytest.mark.parametrize("lang", ["kk", "ru", "ar"])
+    async def test_out_of_file_descriptors_is_503_busy_and_other_os_errors_500(
+        self, app: httpx.AsyncClient, lang: str
+    ) -> None:
+        r = await app.get("/out-of-descriptors", headers={"Accept-Language": lang})
+        assert r.status_code == 503
+        assert r.headers["content-type"] == PROBLEM_JSON
+        assert int(r.headers["retry-after"]) > 0
+        assert r.json()["type"].endswith(":database-busy")
+        assert r.json()["title"] == DatabaseBusy.title.render(lang)
+        r = await app.get("/other-os-error", headers={"Accept-Language": lang})
+        assert r.status_code == 500
+        assert r.json()["type"].endswith(":internal-error")
 
     async def test_a_bug_in_a_query_stays_a_500(self, app: httpx.AsyncClient) -> None:
         r = await app.get("/fail/undefined_table")
