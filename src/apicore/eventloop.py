@@ -27,7 +27,12 @@ from typing import Any
 
 import structlog
 
+from apicore.logs import Throttle
+
 _log = structlog.get_logger("apicore.eventloop")
+
+_paused = Throttle(seconds=10.0)
+"""Out of descriptors, accepting pauses every second: one log line in 10 s, with the count."""
 
 ACCEPT_RETRY_SECONDS = 1.0
 """After the process ran out of descriptors or memory accepting, accepting pauses this long
@@ -87,7 +92,7 @@ class AcceptingServer(asyncio.AbstractServer):
             except OSError as error:
                 if error.errno not in _RESOURCE_ERRORS:
                     raise
-                _log.error("server.accept_paused", error=errno.errorcode.get(error.errno or 0, "?"))
+                _paused(_log.error, "server.accept_paused", error=errno.errorcode.get(error.errno or 0, "?"))
                 self._pause()
                 self._loop.call_later(ACCEPT_RETRY_SECONDS, self._start)
                 return

@@ -15,9 +15,11 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from structlog.testing import capture_logs
 
 from apicore import eventloop
 from apicore.eventloop import AcceptingServer, new_event_loop
+from apicore.logs import Throttle
 
 BURST = 16
 
@@ -150,21 +152,27 @@ class _OutOfDescriptors(socket.socket):
 def test_out_of_descriptors_pauses_accepting_then_takes_the_waiting_connection(
     loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(eventloop, "ACCEPT_RETRY_SECONDS", 0.2)
+    monkeypatch.setattr(eventloop, "ACCEPT_RETRY_SECONDS", 0.1)
+    monkeypatch.setattr(eventloop, "_paused", Throttle(seconds=10.0))
     listening = _OutOfDescriptors(socket.AF_INET, socket.SOCK_STREAM)
+    listening.failures = 3
     listening.bind(("127.0.0.1", 0))
     listening.listen(10)
     made: list[float] = []
     server = AcceptingServer(loop, [listening], lambda: _Counting(made), backlog=10)
     client = socket.create_connection(listening.getsockname())
     try:
-        _run_busy_turns(loop, 3, busy_seconds=0.001)
-        # Refused once: the loop stopped watching the socket rather than waking on it again.
-        assert made == []
-        assert not server.is_serving()
-        loop.run_until_complete(asyncio.sleep(0.3))
+        with capture_logs() as logs:
+            _run_busy_turns(loop, 3, busy_seconds=0.001)
+            # Refused: the loop stopped watching the socket rather than waking on it again.
+            assert made == []
+            assert not server.is_serving()
+            loop.run_until_complete(asyncio.sleep(0.6))  # three pauses, then the accept works
         assert len(made) == 1
         assert server.is_serving()
+        # Three pauses, one line: a process out of descriptors does not flood its log.
+        assert [line["event"] for line in logs] == ["server.accept_paused"]
+        assert logs[0]["error"] == "EMFILE"
     finally:
         client.close()
         server.close()
