@@ -302,7 +302,8 @@ them, the process's writer runs the last checkpoint itself before its next trans
 that transaction starts the WAL again from its beginning (`_restart_due`)."""
 
 WAL_CAUGHT_UP_FRAMES = 300
-"""Frames a WAL may still hold uncopied when `checkpoint_wal` calls itself caught up."""
+"""A checkpoint pass that copies fewer frames than this counts as caught up with the writer:
+the pass after it would have fewer still to copy."""
 
 _CATCH_UP_PASSES = 6
 """At most this many checkpoint passes a tick, each copying what was written during the last."""
@@ -312,7 +313,8 @@ WAL_CHECKPOINT_SECONDS = 0.1
 
 _restart_due: set[str] = set()
 """Database files (resolved paths) whose writer is to run the last checkpoint before its next
-transaction. Touched on the event loop only."""
+transaction. Added to by the checkpoint thread, read and emptied on the event loop (a set's
+`add`, `discard` and `in` are each atomic)."""
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -321,6 +323,11 @@ def sqlite_file(url: str) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database)
+
+
+_sync_descriptors: dict[Path, int] = {}
+"""Database file → the descriptor of SQLite's that `_sync_database_file` last synced it through.
+Used by the checkpoint thread only."""
 
 
 def _sync_database_file(path: Path) -> None:
@@ -333,16 +340,36 @@ def _sync_database_file(path: Path) -> None:
     section 2.2). An open and close here lost committed rows in the integration tests. A
     descriptor closed and reused between the lookup and the sync costs a needless sync of
     another file, or EBADF, which is ignored.
+
+    The descriptor found is kept and used again while it still refers to the same file (device
+    and inode), which costs two system calls; the search costs one for every descriptor the
+    process has open, and each call lets go of the GIL and waits to take it back from a busy
+    event loop (bench/README.md, finding 15).
     """
-    wanted = os.path.realpath(path)
+    try:
+        wanted = os.stat(path)
+    except OSError:
+        return
+    known = _sync_descriptors.get(path)
+    if known is not None:
+        try:
+            found = os.fstat(known)
+            if (found.st_dev, found.st_ino) == (wanted.st_dev, wanted.st_ino):
+                os.fdatasync(known)
+                return
+        except OSError:
+            pass
+        del _sync_descriptors[path]
+    resolved = os.path.realpath(path)
     try:
         descriptors = os.listdir("/proc/self/fd")
     except OSError:
         return
     for name in descriptors:
         try:
-            if os.readlink(f"/proc/self/fd/{name}") == wanted:
+            if os.readlink(f"/proc/self/fd/{name}") == resolved:
                 os.fdatasync(int(name))
+                _sync_descriptors[path] = int(name)
                 return
         except OSError:
             continue
@@ -352,8 +379,8 @@ def _checkpoint_once(path: Path) -> bool:
     """PASSIVE checkpoints on a connection of its own: each copies what it can of the WAL into
     the database file without waiting for, or blocking, the writer or any reader (SQLite,
     "PRAGMA wal_checkpoint"), and `fdatasync` then writes those pages to disk. A pass follows
-    another, at most `_CATCH_UP_PASSES`, until fewer than `WAL_CAUGHT_UP_FRAMES` frames are
-    left. Opens the file read-write only if it exists (`mode=rw`).
+    another, at most `_CATCH_UP_PASSES`, until one copies fewer than `WAL_CAUGHT_UP_FRAMES`
+    frames. Opens the file read-write only if it exists (`mode=rw`).
 
     Returns:
         Whether the WAL is due to start again: it holds `WAL_RESTART_FRAMES` frames or more and
@@ -364,15 +391,22 @@ def _checkpoint_once(path: Path) -> bool:
     """
     connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=0)
     try:
+        copied_before = -1
         for _ in range(_CATCH_UP_PASSES):
             _busy, frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             if frames <= 0:
                 return False  # an empty WAL, or not in WAL mode (-1)
-            # A pass that stops short of the WAL's end leaves the copied pages unsynced: the
-            # checkpoint that completes would sync them all, with the writer waiting.
-            _sync_database_file(path)
-            if frames - copied < WAL_CAUGHT_UP_FRAMES:
+            if copied != copied_before:
+                # A pass that stops short of the WAL's end leaves the copied pages unsynced:
+                # the checkpoint that completes would sync them all, with the writer waiting.
+                _sync_database_file(path)
+            # A pass copies the frames written while the one before it ran: once that is little,
+            # the writer's last checkpoint (`_restart_wal`) has little to copy. (Its own result
+            # cannot tell: a pass copies every frame there was when it began.) A WAL started
+            # again between two passes is shorter than what was copied before: not caught up.
+            if 0 <= copied - copied_before < WAL_CAUGHT_UP_FRAMES:
                 return bool(frames >= WAL_RESTART_FRAMES)
+            copied_before = copied
         return False
     finally:
         connection.close()
@@ -389,9 +423,10 @@ async def checkpoint_wal(path: Path, *, every: float = WAL_CHECKPOINT_SECONDS) -
     checkpoint never reaches the end of a WAL that keeps growing, and a WAL starts again only
     from a checkpoint that did: until now SQLite's own, in a commit, which held the loop for
     30 to 50 ms every quarter of a second under 32 clients (bench/README.md, finding 11). Now,
-    once the WAL holds `WAL_RESTART_FRAMES` frames and this thread has copied all but a few, the
-    process's writer runs that last checkpoint before its next transaction (`_restart_due`):
-    little to copy and little to sync, about 20 ms every half second.
+    once the WAL holds `WAL_RESTART_FRAMES` frames and this thread has caught up with the
+    writer, the process's writer runs that last checkpoint before its next transaction
+    (`_restart_due`): little to copy and little to sync, 3 to 6 ms about every second under
+    32 clients (finding 15).
 
     A tick finding the WAL as it was at the last one does nothing. Another process's
     checkpoint in the way is tried again at the next tick; any other failure (the file
@@ -411,14 +446,26 @@ async def checkpoint_wal(path: Path, *, every: float = WAL_CHECKPOINT_SECONDS) -
             continue  # nothing written since the last checkpoint: no thread, no connection
         seen = (stat.st_mtime_ns, stat.st_size)
         try:
-            if await asyncio.to_thread(_checkpoint_once, path):
-                _restart_due.add(key)
+            await asyncio.to_thread(_checkpoint_and_mark, path, key)
         except sqlite3.Error as error:
             if lock_held_elsewhere(error):
                 seen = None  # another process is checkpointing: try again at the next tick
                 continue
             name = getattr(error, "sqlite_errorname", type(error).__name__)
             _checkpoint_failures(_log.warning, "sqlite.checkpoint_failed", error=name)
+
+
+def _checkpoint_and_mark(path: Path, key: str) -> None:
+    """`_checkpoint_once`, and when the WAL is due to start again, `key` added to
+    `_restart_due` by this thread at once. Why not on the loop once the thread returns: under
+    32 clients that hand-over took two turns of the loop, 40 to 80 ms, in which the writer added
+    some 1,800 frames for its last checkpoint to copy, 20 ms with the loop held (finding 15).
+
+    Raises:
+        sqlite3.Error: as `_checkpoint_once`.
+    """
+    if _checkpoint_once(path):
+        _restart_due.add(key)
 
 
 def _restart_wal(connection: sqlite3.Connection, database: str) -> None:

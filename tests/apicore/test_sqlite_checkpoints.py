@@ -6,6 +6,7 @@ on SQLite runs the task from start to shutdown."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import subprocess
 import sys
@@ -197,6 +198,72 @@ async def test_a_long_wal_is_called_due_to_start_again_once_copied(
         assert db_module._checkpoint_once(path) is False  # copied, but not long enough
         monkeypatch.setattr(db_module, "WAL_RESTART_FRAMES", PAGES_WRITTEN)
         assert db_module._checkpoint_once(path) is True
+
+
+async def test_a_pass_that_copied_much_is_not_yet_caught_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A pass copies every frame there was when it began, so its own result always reads as
+    # caught up; only a pass with little to copy shows the writer is not running ahead.
+    path = tmp_path / "service.db"
+    async with _uncopied_database(path):
+        monkeypatch.setattr(db_module, "WAL_RESTART_FRAMES", PAGES_WRITTEN)
+        monkeypatch.setattr(db_module, "_CATCH_UP_PASSES", 1)
+        assert db_module._checkpoint_once(path) is False  # one pass: 1,500 frames copied
+        monkeypatch.setattr(db_module, "_CATCH_UP_PASSES", 2)
+        assert db_module._checkpoint_once(path) is True  # the second pass had nothing to copy
+        assert _wal_frames(path) >= PAGES_WRITTEN  # copied, and not started again by itself
+
+
+async def test_the_thread_marks_a_wal_due_without_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "service.db"
+    monkeypatch.setattr(db_module, "_restart_due", set())
+    async with _uncopied_database(path):
+        monkeypatch.setattr(db_module, "WAL_RESTART_FRAMES", PAGES_WRITTEN * 10)
+        db_module._checkpoint_and_mark(path, "short")
+        assert db_module._restart_due == set()
+        monkeypatch.setattr(db_module, "WAL_RESTART_FRAMES", PAGES_WRITTEN)
+        # The loop is blocked in this call: the mark is there when the thread has finished.
+        await asyncio.wait_for(
+            asyncio.get_running_loop().run_in_executor(None, db_module._checkpoint_and_mark, path, "long"),
+            timeout=30,
+        )
+        assert db_module._restart_due == {"long"}
+
+
+async def test_the_database_file_is_synced_through_the_descriptor_found_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "service.db"
+    synced: list[int] = []
+    searches: list[str] = []
+    real_listdir = os.listdir
+
+    def listdir(where: str) -> list[str]:
+        searches.append(where)
+        return real_listdir(where)
+
+    monkeypatch.setattr(db_module, "_sync_descriptors", {})
+    monkeypatch.setattr(os, "fdatasync", synced.append)
+    monkeypatch.setattr(os, "listdir", listdir)
+    async with _uncopied_database(path):
+        resolved = str(path.resolve())
+        db_module._sync_database_file(path)
+        db_module._sync_database_file(path)
+        assert searches == ["/proc/self/fd"]  # searched once, then the kept descriptor
+        assert len(synced) == 2
+        assert synced[0] == synced[1]
+        assert os.readlink(f"/proc/self/fd/{synced[0]}") == resolved
+        # A kept descriptor now open on another file is not trusted: searched for again.
+        other = tmp_path / "other"
+        with other.open("wb") as elsewhere:
+            db_module._sync_descriptors[path] = elsewhere.fileno()
+            db_module._sync_database_file(path)
+        assert len(searches) == 2
+        assert os.readlink(f"/proc/self/fd/{synced[2]}") == resolved
+        assert db_module._sync_descriptors[path] == synced[2]
 
 
 async def test_the_writer_starts_a_wal_due_again_before_its_next_transaction(
