@@ -36,6 +36,15 @@ def _machine() -> str:
     return f"{os.cpu_count()} × {cpu}, Python {platform.python_version()}, {system}"
 
 
+def _load_average() -> str:
+    """The load average over the last minute as the run starts, said in words: other work on
+    the machine shows in it (a sibling test suite lifts it by one or more)."""
+    try:
+        return f"load average {os.getloadavg()[0]:.2f} as the run began"
+    except OSError:
+        return "load average unknown"
+
+
 def render_saved(cfg: BenchConfig) -> int:
     """`python -m bench render`: write `results.md` again from `results.json` (no measuring)."""
     results = json.loads((cfg.results_dir / "results.json").read_text())
@@ -63,8 +72,8 @@ def main() -> int:
     nonce = uuid.uuid4().hex[:8]
     cfg.results_dir.mkdir(parents=True, exist_ok=True)
     notes = [
-        "Figures are noisy: a 2-core machine shared with other work (test suites of other sessions ran "
-        "at the same time); wrk takes one of the two cores, so 2 workers share the other core with it.",
+        f"Figures are noisy: a {os.cpu_count()}-core machine ({_load_average()}); wrk takes one core, "
+        "so with 2 cores 2 workers share the other core with it.",
         "The outbox dispatchers are off during the runs (`*_OUTBOX_ENABLED=false`): events are written "
         "in the measured transaction, delivery is `intake-api dispatch`'s work.",
         "Service and baselines run on separate copies of the same loaded databases "
