@@ -458,8 +458,9 @@ async def checkpoint_wal(path: Path, *, every: float = WAL_CHECKPOINT_SECONDS) -
 def _checkpoint_and_mark(path: Path, key: str) -> None:
     """`_checkpoint_once`, and when the WAL is due to start again, `key` added to
     `_restart_due` by this thread at once. Why not on the loop once the thread returns: under
-    32 clients that hand-over took two turns of the loop, 40 to 80 ms, in which the writer added
-    some 1,800 frames for its last checkpoint to copy, 20 ms with the loop held (finding 15).
+    32 clients that hand-over waited for a busy loop while the writer added some 1,800 frames
+    (about 85 ms of its output) for its last checkpoint to copy, 20 ms with the loop held
+    (bench/README.md, finding 15).
 
     Raises:
         sqlite3.Error: as `_checkpoint_once`.
