@@ -185,6 +185,8 @@ class _LoopCursor:
             if self._connection.database in _restart_due:
                 _restart_wal(self._connection._conn, self._connection.database)
         try:
+            if self._connection.database in _moved:
+                raise moved_error()
             work = partial(self._run, False, sql, () if parameters is None else parameters)
             await _on_loop(work, deadline)
         except BaseException:
@@ -291,10 +293,14 @@ connection answered 503 only after 15 to 30 s (a newcomer trial). Under 32 clien
 waits about 0.1 s for it; one that waits 5 s finds its process overloaded, and `Retry-After`
 is the better answer."""
 
-WAL_AUTOCHECKPOINT_PAGES = 40_000
-"""SQLite's own checkpoint runs within a commit once the WAL holds this many pages (160 MB of
-4 KiB pages; SQLite's default is 1,000): a safety net for when `checkpoint_wal` falls behind,
-which under steady writes it does not (`WAL_RESTART_FRAMES`)."""
+WAL_AUTOCHECKPOINT_PAGES = 1_000_000
+"""SQLite's own checkpoint runs within a commit once the WAL holds this many pages (4 GB of
+4 KiB pages; SQLite's default is 1,000): a safety net for a process whose `checkpoint_wal` has
+stopped, so that its WAL does not fill the disk. Under steady writes the WAL starts again at
+`WAL_RESTART_FRAMES`. A reader holding one snapshot stops every checkpoint, and the WAL grows
+while it lasts (1.1 GB in 12 s under 32 clients): at 40,000 pages the first commit after the
+reader ended copied that backlog on the event loop, no request answered for 1,012 ms; now
+`checkpoint_wal` copies it in its thread (bench/README.md, finding 15)."""
 
 WAL_RESTART_FRAMES = 16_000
 """Once the WAL holds this many frames (64 MB) and `checkpoint_wal` has copied nearly all of
@@ -310,6 +316,50 @@ _CATCH_UP_PASSES = 6
 
 WAL_CHECKPOINT_SECONDS = 0.1
 """How often `checkpoint_wal` copies the WAL's pages into the database file."""
+
+_moved: set[str] = set()
+"""Database files (resolved paths) that were removed or replaced, or whose WAL was removed,
+while this process had them open (`checkpoint_wal`): every transaction on them is refused
+(`moved_error`) until the process restarts. Added to by the checkpoint task on the loop."""
+
+WAL_SIZE_LIMIT_BYTES = 128 * 1024 * 1024
+"""`PRAGMA journal_size_limit` of the service's writer: when the WAL starts again, SQLite cuts
+its file back to this size. Under steady writes the WAL starts again at `WAL_RESTART_FRAMES`
+(about 66 MB) and the file stays smaller; a reader holding one snapshot for seconds stops the
+copying, and the WAL grows past it (919 MB in a newcomer trial) and would stay that size."""
+
+
+def moved_error() -> sqlite3.OperationalError:
+    """The error a transaction on a database in `_moved` raises: SQLite's own code for a
+    database file moved while open (SQLITE_READONLY_DBMOVED), answered 503 like a damaged file
+    (`apicore.problems`). Why refuse: what this process writes goes to a file no longer at its
+    path, or to a removed WAL, and is lost at the next start; the answer must not say stored."""
+    error = sqlite3.OperationalError("the database file was moved or removed while open")
+    error.sqlite_errorcode = sqlite3.SQLITE_READONLY_DBMOVED
+    error.sqlite_errorname = "SQLITE_READONLY_DBMOVED"
+    return error
+
+
+def _removed_while_open(path: Path) -> str | None:
+    """Which of the database at `path` and its WAL this process holds open though removed or
+    replaced (a descriptor whose link reads `... (deleted)`): "database", "wal" or None. Lists
+    `/proc/self/fd` (nothing where there is none): called only when the file or its WAL is not
+    what it was."""
+    resolved = os.path.realpath(path)
+    gone = {f"{resolved} (deleted)": "database", f"{resolved}-wal (deleted)": "wal"}
+    try:
+        descriptors = os.listdir("/proc/self/fd")
+    except OSError:
+        return None
+    for name in descriptors:
+        try:
+            found = gone.get(os.readlink(f"/proc/self/fd/{name}"))
+        except OSError:
+            continue
+        if found is not None:
+            return found
+    return None
+
 
 _restart_due: set[str] = set()
 """Database files (resolved paths) whose writer is to run the last checkpoint before its next
@@ -359,7 +409,7 @@ def _sync_database_file(path: Path) -> None:
                 return
         except OSError:
             pass
-        del _sync_descriptors[path]
+        _sync_descriptors.pop(path, None)
     resolved = os.path.realpath(path)
     try:
         descriptors = os.listdir("/proc/self/fd")
@@ -383,8 +433,8 @@ def _checkpoint_once(path: Path) -> bool:
     frames. Opens the file read-write only if it exists (`mode=rw`).
 
     Returns:
-        Whether the WAL is due to start again: it holds `WAL_RESTART_FRAMES` frames or more and
-        all but a few are copied and on disk.
+        Whether the WAL is due to start again: it holds `WAL_RESTART_FRAMES` frames or more,
+        all but a few are copied and on disk, and the last pass had little to copy.
 
     Raises:
         sqlite3.Error: the file is missing, another process is checkpointing, a full disk...
@@ -404,7 +454,10 @@ def _checkpoint_once(path: Path) -> bool:
             # the writer's last checkpoint (`_restart_wal`) has little to copy. (Its own result
             # cannot tell: a pass copies every frame there was when it began.) A WAL started
             # again between two passes is shorter than what was copied before: not caught up.
-            if 0 <= copied - copied_before < WAL_CAUGHT_UP_FRAMES:
+            # A pass that copied little because a reader's snapshot stops it leaves the rest
+            # uncopied (`frames - copied`): not caught up either, or the writer would copy it
+            # all on the loop once the reader ends.
+            if 0 <= copied - copied_before < WAL_CAUGHT_UP_FRAMES and frames - copied < WAL_CAUGHT_UP_FRAMES:
                 return bool(frames >= WAL_RESTART_FRAMES)
             copied_before = copied
         return False
@@ -431,16 +484,40 @@ async def checkpoint_wal(path: Path, *, every: float = WAL_CHECKPOINT_SECONDS) -
     A tick finding the WAL as it was at the last one does nothing. Another process's
     checkpoint in the way is tried again at the next tick; any other failure (the file
     missing, a full disk) is logged by its SQLite error name and tried again once the WAL
-    changes.
+    changes. A database file removed or replaced, or a WAL removed, while this process holds it
+    open (an operator restoring a copy, tidying the folder) ends the task with an error logged
+    (`sqlite.database_moved`), and every transaction after answers 503 (`_moved`) until the
+    process restarts on the file now at the path.
     """
     wal = path.with_name(path.name + "-wal")
     key = str(path.resolve())
     seen: tuple[int, int] | None = None
+    database: tuple[int, int] | None = None
     while True:
         await asyncio.sleep(every)
+        if key in _moved:
+            return  # never connect: a file of the same name is not the one our writer has open
+        try:
+            found = path.stat()
+            now: tuple[int, int] | None = (found.st_dev, found.st_ino)
+        except OSError:
+            now = None
         try:
             stat = wal.stat()
         except OSError:
+            stat = None
+        if now != database or stat is None:
+            # The file is new, gone or another, or the WAL is gone: fine unless this process
+            # still holds the old one open (one `/proc/self/fd` listing, only then).
+            what = _removed_while_open(path)
+            if what is not None:
+                _moved.add(key)
+                # An open on the new file would map the same `-shm` as a first connection and
+                # reset it under our writer's mapping: the process died of SIGBUS.
+                _log.error("sqlite.database_moved", removed=what)
+                return
+            database = now
+        if stat is None:
             continue  # no WAL yet (not migrated), or none left (the last connection closed)
         if (stat.st_mtime_ns, stat.st_size) == seen:
             continue  # nothing written since the last checkpoint: no thread, no connection
@@ -541,6 +618,7 @@ def create_engine(url: str, *, pool_size: int = 10, timeout: float | None = 30.0
             # Checkpoints are `checkpoint_wal`'s work, off the loop; SQLite's own, run by the
             # committing writer on the loop, only if the WAL grows past this many pages.
             cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+            cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")

@@ -532,6 +532,9 @@ _DISK_FULL_SQLSTATE = "53100"
 # A SQLite file that is damaged or not a database at all (SQLITE_CORRUPT, SQLITE_NOTADB): not the
 # request's fault, and no request can mend it; the operator restores it (README, backups).
 _SQLITE_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+# A database file moved or removed while the process had it open (`apicore.db.moved_error`):
+# its writes would be lost at the next start; the operator restarts the service.
+_SQLITE_MOVED = sqlite3.SQLITE_READONLY_DBMOVED
 
 
 def database_problem(exc: DBAPIError) -> Problem | None:
@@ -542,7 +545,8 @@ def database_problem(exc: DBAPIError) -> Problem | None:
         PostgreSQL 53100), `DatabaseBusy` when another process kept SQLite's lock too long
         (`SQLITE_BUSY`, `SQLITE_LOCKED`), `DatabaseUnavailable` when it cannot be reached or is going away
         (a lost connection, a server shutting down or starting up) or its SQLite file is damaged
-        (`SQLITE_CORRUPT`, `SQLITE_NOTADB`), None for anything else (a bug, answered as a 500).
+        (`SQLITE_CORRUPT`, `SQLITE_NOTADB`) or was moved while open (`SQLITE_READONLY_DBMOVED`),
+        None for anything else (a bug, answered as a 500).
     """
     orig = exc.orig
     sqlstate = str(getattr(orig, "sqlstate", None) or "")
@@ -553,7 +557,9 @@ def database_problem(exc: DBAPIError) -> Problem | None:
         return StorageFull()
     if lock_held_elsewhere(orig):
         return DatabaseBusy()
-    if isinstance(sqlite_code, int) and sqlite_code & 0xFF in _SQLITE_DAMAGED:
+    if isinstance(sqlite_code, int) and (
+        sqlite_code & 0xFF in _SQLITE_DAMAGED or sqlite_code == _SQLITE_MOVED
+    ):
         return DatabaseUnavailable()
     if (
         isinstance(exc, OperationalError | InterfaceError)
@@ -573,6 +579,8 @@ async def _database_error_handler(request: Request, exc: Exception) -> Response:
     code = getattr(exc.orig, "sqlite_errorcode", None)
     if isinstance(problem, StorageFull):
         _outages(log.error, "database.storage_full", error=error)
+    elif code == _SQLITE_MOVED:
+        _outages(log.error, "database.moved", error="SQLITE_READONLY_DBMOVED")
     elif isinstance(code, int) and code & 0xFF in _SQLITE_DAMAGED:
         _outages(log.error, "database.damaged", error=getattr(exc.orig, "sqlite_errorname", error))
     elif isinstance(problem, DatabaseBusy):

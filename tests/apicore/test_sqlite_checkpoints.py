@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -17,12 +18,15 @@ from pathlib import Path
 import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, insert, select, text
+from sqlalchemy.exc import DBAPIError
 from structlog.testing import capture_logs
-from tests.conftest import intake_test_app
+from tests.conftest import ServiceClient, intake_test_app
 
 from apicore import db as db_module
+from apicore.auth import Role
 from apicore.db import Database, checkpoint_wal, sqlite_file
 from apicore.logs import Throttle
+from apicore.problems import DatabaseUnavailable, database_problem
 
 METADATA = MetaData()
 BLOBS = Table("blob", METADATA, Column("id", Integer, primary_key=True), Column("data", LargeBinary))
@@ -264,6 +268,153 @@ async def test_the_database_file_is_synced_through_the_descriptor_found_before(
         assert len(searches) == 2
         assert os.readlink(f"/proc/self/fd/{synced[2]}") == resolved
         assert db_module._sync_descriptors[path] == synced[2]
+
+
+async def test_a_reader_holding_its_snapshot_keeps_the_wal_from_being_due(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A reader's snapshot stops the copying at its frame: the passes after copy nothing, which
+    # alone reads as caught up; the writer would then copy the whole rest on the loop.
+    path = tmp_path / "service.db"
+    async with _uncopied_database(path) as db:
+        # All copied: the next write starts the WAL again, and its 600 pages are the WAL.
+        db_module._checkpoint_once(path)
+        monkeypatch.setattr(db_module, "WAL_RESTART_FRAMES", 500)
+        reader = sqlite3.connect(path, isolation_level=None)
+        try:
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM blob").fetchone()
+            async with db.transaction() as session:
+                await session.execute(insert(BLOBS), [{"id": -i, "data": b"r" * 4000} for i in range(1, 601)])
+            assert db_module._checkpoint_once(path) is False
+        finally:
+            reader.close()
+        assert db_module._checkpoint_once(path) is True  # the reader gone, all copied
+
+
+async def test_a_wal_grown_long_is_cut_back_when_it_starts_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "service.db"
+    monkeypatch.setattr(db_module, "WAL_SIZE_LIMIT_BYTES", 1024 * 1024)
+    async with _uncopied_database(path) as db:
+        assert _sizes(path)[0] > PAGES_WRITTEN * 4000  # about 6 MB of WAL
+        db_module._checkpoint_once(path)
+        monkeypatch.setattr(db_module, "_restart_due", {str(path.resolve())})
+        async with db.transaction() as session:
+            await session.execute(insert(BLOBS), [{"id": -1, "data": b"x"}])
+        assert _sizes(path)[0] <= 1024 * 1024
+
+
+@asynccontextmanager
+async def _writer_open(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Database, list[Path]]]:
+    """A database at `path` whose writer is open, `_moved` empty, and the paths
+    `_checkpoint_once` is called with recorded."""
+    monkeypatch.setattr(db_module, "_moved", set())
+    checkpointed: list[Path] = []
+    real = db_module._checkpoint_once
+
+    def recording(where: Path) -> bool:
+        checkpointed.append(where)
+        return real(where)
+
+    monkeypatch.setattr(db_module, "_checkpoint_once", recording)
+    async with _uncopied_database(path) as db:
+        async with db.transaction() as session:  # the writer's connection stays in the pool
+            await session.execute(insert(BLOBS), [{"id": -1, "data": b"x"}])
+        yield db, checkpointed
+
+
+async def _refused(db: Database) -> DBAPIError:
+    """The error a transaction on `db` now raises (the test fails if none)."""
+    with pytest.raises(DBAPIError) as caught:
+        async with db.transaction() as session:
+            await session.execute(insert(BLOBS), [{"id": -2, "data": b"y"}])
+    return caught.value
+
+
+async def test_a_database_file_replaced_under_the_writer_is_left_alone_and_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A restored copy moved over the file: our writer still writes the old one, lost at the
+    # next start. Before, the checkpoint thread opened the new file, reset the `-shm` the writer
+    # had mapped, and the process died of SIGBUS.
+    path = tmp_path / "service.db"
+    async with _writer_open(path, monkeypatch) as (db, checkpointed):
+        copy = tmp_path / "restored.db"
+        shutil.copyfile(path, copy)
+        os.replace(copy, path)
+        with capture_logs() as logs:
+            async with _checkpointing(path, every=0.01) as task:
+                await _within_5_s(task.done)
+        assert task.done()
+        assert checkpointed == []
+        assert db_module._moved == {str(path.resolve())}
+        assert [(e["event"], e["removed"], e["log_level"]) for e in logs] == [
+            ("sqlite.database_moved", "database", "error")
+        ]
+        error = await _refused(db)
+        assert getattr(error.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_READONLY_DBMOVED
+        assert isinstance(database_problem(error), DatabaseUnavailable)
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert check.execute("SELECT count(*) FROM blob WHERE id = -2").fetchone() == (0,)
+
+
+async def test_a_wal_removed_under_the_writer_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "service.db"
+    async with _writer_open(path, monkeypatch) as (db, _checkpointed):
+        path.with_name(path.name + "-wal").unlink()
+        with capture_logs() as logs:
+            async with _checkpointing(path, every=0.01) as task:
+                await _within_5_s(task.done)
+        assert [(e["event"], e["removed"]) for e in logs] == [("sqlite.database_moved", "wal")]
+        assert db_module._moved == {str(path.resolve())}
+        await _refused(db)
+
+
+async def test_a_database_replaced_by_nobody_is_checkpointed_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "service.db"
+    async with _writer_open(path, monkeypatch) as (db, checkpointed):
+        with capture_logs() as logs:
+            async with _checkpointing(path, every=0.01) as task:
+                await _within_5_s(lambda: len(checkpointed) > 0)
+                assert not task.done()
+        assert logs == []
+        assert db_module._moved == set()
+        async with db.transaction() as session:
+            await session.execute(insert(BLOBS), [{"id": -2, "data": b"y"}])
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_the_service_answers_503_once_its_database_file_was_replaced(
+    intake: ServiceClient, intake_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "_moved", set())
+    headers = intake.auth(Role.case_worker)
+    assert (await intake.http.get("/v1/persons", headers=headers)).status_code == 200
+    path = sqlite_file(intake_db_url)
+    assert path is not None
+    copy = path.with_name("restored.db")
+    shutil.copyfile(path, copy)
+    os.replace(copy, path)
+    await _within_5_s(lambda: bool(db_module._moved))
+    with capture_logs() as logs:
+        r = await intake.http.get("/v1/persons", headers={**headers, "Accept-Language": "kk"})
+    assert [(e["event"], e["log_level"]) for e in logs if e["event"].startswith("database.")] == [
+        ("database.moved", "error")
+    ]
+    assert r.status_code == 503
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["type"].endswith(":database-unavailable")
+    assert r.headers["content-language"] == "kk"
+    assert r.headers["retry-after"] == "5"
 
 
 async def test_the_writer_starts_a_wal_due_again_before_its_next_transaction(
