@@ -18,7 +18,7 @@
 | `BENCH_PROFILE` | 1 (0) | profile the slowest scenario with py-spy |
 | `BENCH_LOADGEN_CPU` | the last CPU | the CPU wrk is pinned to |
 | `BENCH_RATE_CAP` | 2000 | requests per second prepared for once-only runs (creations, moves) |
-| `BENCH_RESULTS` | `bench/results` | where the JSON and Markdown go |
+| `BENCH_RESULTS` | `bench/results` (`bench/results/quick`) | where the JSON and Markdown go |
 """
 
 from __future__ import annotations
@@ -94,5 +94,8 @@ class BenchConfig:
             # The raw app moves requests faster than it creates persons: 1,998 a second at the
             # cap of 2,000 (PostgreSQL, 1 worker), so its run ran out and had no ratio.
             transition_cap=int(e.get("BENCH_TRANSITION_CAP", "3500")),
-            results_dir=Path(e.get("BENCH_RESULTS", str(ROOT / "bench" / "results"))),
+            # A quick try must not overwrite the committed results of a full run.
+            results_dir=Path(
+                e.get("BENCH_RESULTS", str(ROOT / "bench" / ("results/quick" if quick else "results")))
+            ),
         )

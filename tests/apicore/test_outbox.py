@@ -15,6 +15,8 @@ from structlog.testing import capture_logs
 from tests.conftest import ServiceClient
 from tests.support.items import foreign_write_lock
 
+from apicore import outbox as outbox_module
+from apicore.logs import Throttle
 from apicore.outbox import (
     Dispatcher,
     DispatcherLock,
@@ -153,6 +155,27 @@ class TestDispatcher:
             for _ in range(20):
                 await dispatcher.process_due()
         assert await _state(intake, event_id) == ("dead", 3)
+
+    async def test_retries_are_one_line_in_10_s_and_a_death_a_line_each(
+        self, intake: ServiceClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(outbox_module, "_retries", Throttle(seconds=10.0))
+        first, second = await _enqueue(intake), await _enqueue(intake)
+
+        async def deliver(client: httpx.AsyncClient, event: OutboxEvent) -> None:
+            raise RetryLater("down")
+
+        topic = OutboxTopic("test.topic", deliver)
+        async with httpx.AsyncClient() as client:
+            dispatcher = Dispatcher(intake.db, platform, {topic.name: topic}, client, _settings())
+            with capture_logs() as logs:
+                for _ in range(20):
+                    await dispatcher.process_due()
+        assert await _state(intake, first) == ("dead", 3)
+        assert await _state(intake, second) == ("dead", 3)
+        # Two events, two retries each: one line; then each death at error level.
+        lines = [(e["event"], e["log_level"]) for e in logs if e["event"].startswith("outbox.")]
+        assert lines == [("outbox.retry", "warning"), ("outbox.dead", "error"), ("outbox.dead", "error")]
 
     async def test_a_refused_event_is_dead_at_once(self, intake: ServiceClient) -> None:
         event_id = await _enqueue(intake)

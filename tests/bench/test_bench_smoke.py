@@ -304,6 +304,9 @@ class TestFormats:
 
     def test_config_quick_mode_and_overrides(self) -> None:
         cfg = BenchConfig.from_env({"BENCH_QUICK": "1", "BENCH_SECONDS": "3", "BENCH_BACKENDS": "sqlite"})
+        # A quick try writes beside the committed results of a full run, not over them.
+        assert cfg.results_dir.parts[-2:] == ("results", "quick")
+        assert BenchConfig.from_env({}).results_dir.parts[-2:] == ("bench", "results")
         assert (cfg.quick, cfg.seconds, cfg.backends, cfg.profile) == (True, 3, ("sqlite",), False)
         # Moves get more once-only requests than creations: the raw app moves them faster.
         assert (cfg.rate_cap, cfg.transition_cap) == (2000, 3500)
