@@ -260,8 +260,10 @@ def _loop_creator(database: str) -> Callable[[], Coroutine[Any, Any, _LoopConnec
         connection._thread.daemon = True
         await connection
         if database != ":memory:" and not database.startswith("file:"):
-            connection.writer_turn = WriterTurn(database)
+            # Resolved, as SQLite resolves it for its WAL: a symlink to the file and its target
+            # are one database, with one writer turn.
             connection.database = str(Path(database).resolve())
+            connection.writer_turn = WriterTurn(connection.database)
         return connection
 
     return connect
@@ -340,25 +342,33 @@ def moved_error() -> sqlite3.OperationalError:
     return error
 
 
-def _removed_while_open(path: Path) -> str | None:
-    """Which of the database at `path` and its WAL this process holds open though removed or
-    replaced (a descriptor whose link reads `... (deleted)`): "database", "wal" or None. Lists
-    `/proc/self/fd` (nothing where there is none): called only when the file or its WAL is not
-    what it was."""
-    resolved = os.path.realpath(path)
-    gone = {f"{resolved} (deleted)": "database", f"{resolved}-wal (deleted)": "wal"}
+def _held_open(gone: dict[tuple[int, int], str]) -> str | None:
+    """Which of the files `gone` names (device and inode → "database" or "wal") this process
+    still holds a descriptor of, though the path no longer leads to it (removed, replaced, its
+    folder renamed); None if none. Lists `/proc/self/fd` (nothing where there is none): called
+    only when the file or its WAL is not what it was at the last tick."""
     try:
         descriptors = os.listdir("/proc/self/fd")
     except OSError:
         return None
     for name in descriptors:
         try:
-            found = gone.get(os.readlink(f"/proc/self/fd/{name}"))
-        except OSError:
+            found = os.fstat(int(name))
+        except (OSError, ValueError):
             continue
-        if found is not None:
-            return found
+        what = gone.get((found.st_dev, found.st_ino))
+        if what is not None:
+            return what
     return None
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`; None if there is none."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 _restart_due: set[str] = set()
@@ -485,38 +495,42 @@ async def checkpoint_wal(path: Path, *, every: float = WAL_CHECKPOINT_SECONDS) -
     checkpoint in the way is tried again at the next tick; any other failure (the file
     missing, a full disk) is logged by its SQLite error name and tried again once the WAL
     changes. A database file removed or replaced, or a WAL removed, while this process holds it
-    open (an operator restoring a copy, tidying the folder) ends the task with an error logged
+    open (an operator restoring a copy, tidying or renaming the folder), from the task's first
+    tick on, ends the task with an error logged
     (`sqlite.database_moved`), and every transaction after answers 503 (`_moved`) until the
     process restarts on the file now at the path.
     """
+    # SQLite names the WAL after the resolved path: through a symlink, `link.db-wal` never
+    # exists, and nothing was ever copied (a newcomer trial: 551 MB of WAL in 25 s).
+    path = path.resolve()
     wal = path.with_name(path.name + "-wal")
-    key = str(path.resolve())
+    key = str(path)
     seen: tuple[int, int] | None = None
-    database: tuple[int, int] | None = None
+    files: tuple[tuple[int, int] | None, tuple[int, int] | None] | None = None
     while True:
         await asyncio.sleep(every)
         if key in _moved:
             return  # never connect: a file of the same name is not the one our writer has open
-        try:
-            found = path.stat()
-            now: tuple[int, int] | None = (found.st_dev, found.st_ino)
-        except OSError:
-            now = None
+        now = (_identity(path), _identity(wal))
+        if now != files:
+            # The file or its WAL is new, gone or another: fine unless this process still holds
+            # the one that was there (one `/proc/self/fd` listing, only then).
+            gone = {}
+            if files is not None:
+                pairs = zip(files, now, ("database", "wal"), strict=True)
+                gone = {old: what for old, new, what in pairs if old and old != new}
+            what = _held_open(gone) if gone else None
+            if what is not None:
+                _moved.add(key)
+                # An open on a new file would map the same `-shm` as a first connection and
+                # reset it under our writer's mapping: the process died of SIGBUS.
+                _log.error("sqlite.database_moved", removed=what)
+                return
+            files = now
         try:
             stat = wal.stat()
         except OSError:
             stat = None
-        if now != database or stat is None:
-            # The file is new, gone or another, or the WAL is gone: fine unless this process
-            # still holds the old one open (one `/proc/self/fd` listing, only then).
-            what = _removed_while_open(path)
-            if what is not None:
-                _moved.add(key)
-                # An open on the new file would map the same `-shm` as a first connection and
-                # reset it under our writer's mapping: the process died of SIGBUS.
-                _log.error("sqlite.database_moved", removed=what)
-                return
-            database = now
         if stat is None:
             continue  # no WAL yet (not migrated), or none left (the last connection closed)
         if (stat.st_mtime_ns, stat.st_size) == seen:

@@ -40,6 +40,10 @@ log = structlog.get_logger("apicore.outbox")
 _retries = Throttle(seconds=10.0)
 """`outbox.retry` lines: at most one in 10 s per process."""
 
+_deferrals = Throttle(seconds=10.0)
+"""`outbox.cycle_deferred` lines: at most one in 10 s per process (a pass a second while the
+database is away was a line a second, a newcomer trial)."""
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxEvent:
@@ -243,11 +247,16 @@ class Dispatcher:
                         log.exception("outbox.cycle_failed")
                     else:
                         # Busy, away or full: the events wait in the table for the next pass.
-                        log.warning(
-                            "outbox.cycle_deferred", reason=outage.slug, error=type(error.orig).__name__
+                        _deferrals(
+                            log.warning,
+                            "outbox.cycle_deferred",
+                            reason=outage.slug,
+                            error=type(error.orig).__name__,
                         )
                 except PoolTimeout:  # requests held the process's connections meanwhile
-                    log.warning("outbox.cycle_deferred", reason=DatabaseBusy.slug, error="PoolTimeout")
+                    _deferrals(
+                        log.warning, "outbox.cycle_deferred", reason=DatabaseBusy.slug, error="PoolTimeout"
+                    )
                 except Exception:
                     log.exception("outbox.cycle_failed")
                 self.idle.set()

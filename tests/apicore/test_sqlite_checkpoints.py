@@ -6,6 +6,7 @@ on SQLite runs the task from start to shutdown."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -343,14 +344,16 @@ async def test_a_database_file_replaced_under_the_writer_is_left_alone_and_refus
     # had mapped, and the process died of SIGBUS.
     path = tmp_path / "service.db"
     async with _writer_open(path, monkeypatch) as (db, checkpointed):
-        copy = tmp_path / "restored.db"
-        shutil.copyfile(path, copy)
-        os.replace(copy, path)
         with capture_logs() as logs:
             async with _checkpointing(path, every=0.01) as task:
+                await _within_5_s(lambda: len(checkpointed) > 0)  # the file as it was, seen
+                copy = tmp_path / "restored.db"
+                shutil.copyfile(path, copy)
+                os.replace(copy, path)
+                copied_before = len(checkpointed)
                 await _within_5_s(task.done)
         assert task.done()
-        assert checkpointed == []
+        assert len(checkpointed) == copied_before  # the new file never opened
         assert db_module._moved == {str(path.resolve())}
         assert [(e["event"], e["removed"], e["log_level"]) for e in logs] == [
             ("sqlite.database_moved", "database", "error")
@@ -363,14 +366,20 @@ async def test_a_database_file_replaced_under_the_writer_is_left_alone_and_refus
         assert check.execute("SELECT count(*) FROM blob WHERE id = -2").fetchone() == (0,)
 
 
+@pytest.mark.parametrize("recreated", [False, True], ids=["wal-gone", "wal-made-again"])
 async def test_a_wal_removed_under_the_writer_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recreated: bool
 ) -> None:
     path = tmp_path / "service.db"
-    async with _writer_open(path, monkeypatch) as (db, _checkpointed):
-        path.with_name(path.name + "-wal").unlink()
+    async with _writer_open(path, monkeypatch) as (db, checkpointed):
         with capture_logs() as logs:
             async with _checkpointing(path, every=0.01) as task:
+                await _within_5_s(lambda: len(checkpointed) > 0)
+                path.with_name(path.name + "-wal").unlink()
+                if recreated:  # another program opening the database makes a new, empty WAL
+                    with contextlib.suppress(sqlite3.Error):  # SQLite: "disk I/O error"
+                        sqlite3.connect(path).execute("SELECT count(*) FROM blob").fetchall()
+                    assert path.with_name(path.name + "-wal").exists()
                 await _within_5_s(task.done)
         assert [(e["event"], e["removed"]) for e in logs] == [("sqlite.database_moved", "wal")]
         assert db_module._moved == {str(path.resolve())}
@@ -390,6 +399,39 @@ async def test_a_database_replaced_by_nobody_is_checkpointed_as_before(
         assert db_module._moved == set()
         async with db.transaction() as session:
             await session.execute(insert(BLOBS), [{"id": -2, "data": b"y"}])
+
+
+async def test_a_renamed_folder_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The files are intact in the renamed folder, but the service's path now leads nowhere (or,
+    # at its next start, to a new empty database): it must not go on acknowledging writes.
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = folder / "service.db"
+    async with _writer_open(path, monkeypatch) as (db, checkpointed):
+        with capture_logs() as logs:
+            async with _checkpointing(path, every=0.01) as task:
+                await _within_5_s(lambda: len(checkpointed) > 0)
+                folder.rename(tmp_path / "renamed")
+                await _within_5_s(task.done)
+        assert [(e["event"], e["removed"]) for e in logs] == [("sqlite.database_moved", "database")]
+        await _refused(db)
+
+
+async def test_a_database_named_through_a_symlink_is_checkpointed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite names the WAL after the resolved path: `link.db-wal` never exists.
+    real = tmp_path / "real.db"
+    link = tmp_path / "link.db"
+    link.symlink_to(real)
+    monkeypatch.setattr(db_module, "_moved", set())
+    async with _uncopied_database(link):
+        assert not link.with_name("link.db-wal").exists()
+        assert _sizes(real)[1] < PAGES_WRITTEN * 4000  # the pages are in the WAL only
+        async with _checkpointing(link, every=0.01):
+            await _within_5_s(lambda: _sizes(real)[1] > PAGES_WRITTEN * 4000)
+        assert _sizes(real)[1] > PAGES_WRITTEN * 4000
+        assert db_module._moved == set()
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
