@@ -228,6 +228,11 @@ class _LoopConnection(aiosqlite.Connection):
         return _LoopCursor(self)
 
     async def commit(self) -> None:
+        if self.database in _moved:
+            # Found moved while this transaction ran: its statements went to the file no
+            # longer at the path; not committed, so never answered as stored.
+            await self._end(self._conn.rollback)
+            raise moved_error()
         await self._end(self._conn.commit)
 
     async def rollback(self) -> None:

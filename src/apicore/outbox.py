@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import os
 import random
 import uuid
 from collections.abc import Awaitable, Callable
@@ -161,7 +162,10 @@ class DispatcherLock:
     def __init__(self, database_url: str | URL) -> None:
         url = make_url(database_url)
         database = url.database if url.get_backend_name() == "sqlite" else None
-        self.path = f"{database}.dispatcher.lock" if database and database != ":memory:" else None
+        # Resolved, as SQLite resolves the database's own files: a dispatcher given a symlink
+        # and one given its target deliver the same outbox (a newcomer trial ran both).
+        usable = bool(database) and database != ":memory:"
+        self.path = f"{os.path.realpath(str(database))}.dispatcher.lock" if usable else None
         self._lock = filelock.FileLock(self.path, timeout=0) if self.path else None
 
     @property

@@ -262,6 +262,19 @@ class TestOneDispatcherOnSQLite:
         assert second.try_acquire()
         second.release()
 
+    def test_a_symlink_and_its_target_share_the_lock(self, tmp_path: Path) -> None:
+        real = tmp_path / "real.db"
+        real.touch()
+        link = tmp_path / "link.db"
+        link.symlink_to(real)
+        first = DispatcherLock(f"sqlite+aiosqlite:///{link}")
+        second = DispatcherLock(f"sqlite+aiosqlite:///{real}")
+        try:
+            assert first.try_acquire()
+            assert not second.try_acquire()
+        finally:
+            first.release()
+
     def test_postgresql_needs_no_lock(self) -> None:
         lock = DispatcherLock("postgresql+asyncpg://u:p@127.0.0.1:5432/intake")
         assert not lock.required

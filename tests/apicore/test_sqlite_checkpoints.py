@@ -401,6 +401,26 @@ async def test_a_database_replaced_by_nobody_is_checkpointed_as_before(
             await session.execute(insert(BLOBS), [{"id": -2, "data": b"y"}])
 
 
+async def test_a_transaction_running_when_the_file_is_found_moved_is_not_committed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "service.db"
+    async with _writer_open(path, monkeypatch) as (db, _checkpointed):
+
+        async def write_while_found_moved() -> None:
+            async with db.transaction() as session:
+                await session.execute(insert(BLOBS), [{"id": -2, "data": b"y"}])
+                db_module._moved.add(str(path.resolve()))  # as the checkpoint task finds it
+
+        with pytest.raises(DBAPIError) as caught:
+            await write_while_found_moved()
+        assert getattr(caught.value.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_READONLY_DBMOVED
+        db_module._moved.clear()
+        async with db.sessions() as session:
+            ids = (await session.execute(select(BLOBS.c.id).where(BLOBS.c.id < 0))).scalars().all()
+        assert ids == [-1]  # the row of the transaction before; -2 rolled back
+
+
 async def test_a_renamed_folder_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The files are intact in the renamed folder, but the service's path now leads nowhere (or,
     # at its next start, to a new empty database): it must not go on acknowledging writes.
