@@ -12,9 +12,11 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from asgi_lifespan import LifespanManager
@@ -336,6 +338,24 @@ async def _refused(db: Database) -> DBAPIError:
     return caught.value
 
 
+@asynccontextmanager
+async def _tampered(
+    path: Path, monkeypatch: pytest.MonkeyPatch, tamper: Callable[[], object]
+) -> AsyncIterator[tuple[Database, list[MutableMapping[str, Any]], int]]:
+    """`_writer_open(path)` with `checkpoint_wal` running: once the task has seen the files as
+    they were, `tamper()`; waits up to 5 s for the task to end and yields the database, the log
+    lines, and how many checkpoints ran after `tamper()`."""
+    async with _writer_open(path, monkeypatch) as (db, checkpointed):
+        with capture_logs() as logs:
+            async with _checkpointing(path, every=0.01) as task:
+                await _within_5_s(lambda: len(checkpointed) > 0)
+                tamper()
+                before = len(checkpointed)
+                await _within_5_s(task.done)
+            assert task.done()
+        yield db, logs, len(checkpointed) - before
+
+
 async def test_a_database_file_replaced_under_the_writer_is_left_alone_and_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -343,17 +363,14 @@ async def test_a_database_file_replaced_under_the_writer_is_left_alone_and_refus
     # next start. Before, the checkpoint thread opened the new file, reset the `-shm` the writer
     # had mapped, and the process died of SIGBUS.
     path = tmp_path / "service.db"
-    async with _writer_open(path, monkeypatch) as (db, checkpointed):
-        with capture_logs() as logs:
-            async with _checkpointing(path, every=0.01) as task:
-                await _within_5_s(lambda: len(checkpointed) > 0)  # the file as it was, seen
-                copy = tmp_path / "restored.db"
-                shutil.copyfile(path, copy)
-                os.replace(copy, path)
-                copied_before = len(checkpointed)
-                await _within_5_s(task.done)
-        assert task.done()
-        assert len(checkpointed) == copied_before  # the new file never opened
+
+    def restore_a_copy() -> None:
+        copy = tmp_path / "restored.db"
+        shutil.copyfile(path, copy)
+        os.replace(copy, path)
+
+    async with _tampered(path, monkeypatch, restore_a_copy) as (db, logs, checkpoints_after):
+        assert checkpoints_after == 0  # the new file never opened
         assert db_module._moved == {str(path.resolve())}
         assert [(e["event"], e["removed"], e["log_level"]) for e in logs] == [
             ("sqlite.database_moved", "database", "error")
@@ -371,16 +388,15 @@ async def test_a_wal_removed_under_the_writer_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recreated: bool
 ) -> None:
     path = tmp_path / "service.db"
-    async with _writer_open(path, monkeypatch) as (db, checkpointed):
-        with capture_logs() as logs:
-            async with _checkpointing(path, every=0.01) as task:
-                await _within_5_s(lambda: len(checkpointed) > 0)
-                path.with_name(path.name + "-wal").unlink()
-                if recreated:  # another program opening the database makes a new, empty WAL
-                    with contextlib.suppress(sqlite3.Error):  # SQLite: "disk I/O error"
-                        sqlite3.connect(path).execute("SELECT count(*) FROM blob").fetchall()
-                    assert path.with_name(path.name + "-wal").exists()
-                await _within_5_s(task.done)
+
+    def remove_the_wal() -> None:
+        path.with_name(path.name + "-wal").unlink()
+        if recreated:  # another program opening the database makes a new, empty WAL
+            with contextlib.suppress(sqlite3.Error):  # SQLite: "disk I/O error"
+                sqlite3.connect(path).execute("SELECT count(*) FROM blob").fetchall()
+            assert path.with_name(path.name + "-wal").exists()
+
+    async with _tampered(path, monkeypatch, remove_the_wal) as (db, logs, _checkpoints_after):
         assert [(e["event"], e["removed"]) for e in logs] == [("sqlite.database_moved", "wal")]
         assert db_module._moved == {str(path.resolve())}
         await _refused(db)
@@ -427,12 +443,8 @@ async def test_a_renamed_folder_is_refused(tmp_path: Path, monkeypatch: pytest.M
     folder = tmp_path / "data"
     folder.mkdir()
     path = folder / "service.db"
-    async with _writer_open(path, monkeypatch) as (db, checkpointed):
-        with capture_logs() as logs:
-            async with _checkpointing(path, every=0.01) as task:
-                await _within_5_s(lambda: len(checkpointed) > 0)
-                folder.rename(tmp_path / "renamed")
-                await _within_5_s(task.done)
+    rename = partial(folder.rename, tmp_path / "renamed")
+    async with _tampered(path, monkeypatch, rename) as (db, logs, _checkpoints_after):
         assert [(e["event"], e["removed"]) for e in logs] == [("sqlite.database_moved", "database")]
         await _refused(db)
 
