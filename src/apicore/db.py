@@ -14,7 +14,7 @@ import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -347,11 +347,11 @@ def moved_error() -> sqlite3.OperationalError:
     return error
 
 
-def _held_open(gone: dict[tuple[int, int], str]) -> str | None:
-    """Which of the files `gone` names (device and inode → "database" or "wal") this process
-    still holds a descriptor of, though the path no longer leads to it (removed, replaced, its
-    folder renamed); None if none. Lists `/proc/self/fd` (nothing where there is none): called
-    only when the file or its WAL is not what it was at the last tick."""
+def _descriptor_of(files: dict[tuple[int, int], str]) -> tuple[int, str] | None:
+    """A descriptor this process holds open on one of `files` (device and inode → what it is),
+    with what that file is; None if none, or where there is no `/proc/self/fd` to list. Found
+    by `fstat`, so a file removed, replaced or in a renamed folder is found as well as one at
+    its path. One system call for every open descriptor: called only when needed."""
     try:
         descriptors = os.listdir("/proc/self/fd")
     except OSError:
@@ -361,9 +361,9 @@ def _held_open(gone: dict[tuple[int, int], str]) -> str | None:
             found = os.fstat(int(name))
         except (OSError, ValueError):
             continue
-        what = gone.get((found.st_dev, found.st_ino))
+        what = files.get((found.st_dev, found.st_ino))
         if what is not None:
-            return what
+            return int(name), what
     return None
 
 
@@ -425,19 +425,11 @@ def _sync_database_file(path: Path) -> None:
         except OSError:
             pass
         _sync_descriptors.pop(path, None)
-    resolved = os.path.realpath(path)
-    try:
-        descriptors = os.listdir("/proc/self/fd")
-    except OSError:
-        return
-    for name in descriptors:
-        try:
-            if os.readlink(f"/proc/self/fd/{name}") == resolved:
-                os.fdatasync(int(name))
-                _sync_descriptors[path] = int(name)
-                return
-        except OSError:
-            continue
+    held = _descriptor_of({(wanted.st_dev, wanted.st_ino): "database"})
+    if held is not None:
+        with suppress(OSError):  # closed meanwhile: the next pass syncs
+            os.fdatasync(held[0])
+            _sync_descriptors[path] = held[0]
 
 
 def _checkpoint_once(path: Path) -> bool:
@@ -501,9 +493,8 @@ async def checkpoint_wal(path: Path, *, every: float = WAL_CHECKPOINT_SECONDS) -
     missing, a full disk) is logged by its SQLite error name and tried again once the WAL
     changes. A database file removed or replaced, or a WAL removed, while this process holds it
     open (an operator restoring a copy, tidying or renaming the folder), from the task's first
-    tick on, ends the task with an error logged
-    (`sqlite.database_moved`), and every transaction after answers 503 (`_moved`) until the
-    process restarts on the file now at the path.
+    tick on, ends the task with an error logged (`sqlite.database_moved`), and every transaction
+    after answers 503 (`_moved`) until the process restarts on the file now at the path.
     """
     # SQLite names the WAL after the resolved path: through a symlink, `link.db-wal` never
     # exists, and nothing was ever copied (a newcomer trial: 551 MB of WAL in 25 s).
@@ -524,12 +515,12 @@ async def checkpoint_wal(path: Path, *, every: float = WAL_CHECKPOINT_SECONDS) -
             if files is not None:
                 pairs = zip(files, now, ("database", "wal"), strict=True)
                 gone = {old: what for old, new, what in pairs if old and old != new}
-            what = _held_open(gone) if gone else None
-            if what is not None:
+            held = _descriptor_of(gone) if gone else None
+            if held is not None:
                 _moved.add(key)
                 # An open on a new file would map the same `-shm` as a first connection and
                 # reset it under our writer's mapping: the process died of SIGBUS.
-                _log.error("sqlite.database_moved", removed=what)
+                _log.error("sqlite.database_moved", removed=held[1])
                 return
             files = now
         try:
